@@ -1,0 +1,89 @@
+# pam_tests.cmake — the PAM backend against real libpam under pam_wrapper.
+#
+# pam_wrapper (LD_PRELOAD) redirects pam_start to service files in our build tree, so
+# neither /etc/pam.d nor any system user is touched. pam_matrix checks passwords from a
+# plain-text passdb; pam_debug returns any PAM status we ask for; pam_echo talks.
+# Included from tests/CMakeLists.txt; skipped with a message if pam_wrapper is absent.
+
+find_library(PAM_WRAPPER_LIBRARY pam_wrapper)
+find_file(PAM_MATRIX_MODULE pam_matrix.so
+  PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/pam_wrapper /usr/lib/pam_wrapper /usr/lib64/pam_wrapper
+  NO_DEFAULT_PATH)
+if(NOT PAM_WRAPPER_LIBRARY OR NOT PAM_MATRIX_MODULE)
+  message(STATUS "pam_wrapper or pam_matrix.so not found: PAM tests skipped (apt-get install libpam-wrapper)")
+  return()
+endif()
+
+# pam_wrapper copies the service directory when the process starts, so every file
+# must exist before any test runs: write them now, at configure time.
+set(pam_testbed ${CMAKE_CURRENT_BINARY_DIR}/pamtest)
+set(pam_services ${pam_testbed}/services)
+file(REMOVE_RECURSE ${pam_services})
+
+# user:password:the one service pam_matrix's account check allows
+file(WRITE ${pam_testbed}/passdb
+  "alice:s3cret:vncgw\n"
+  "carol:pa55word:vncgw\n"
+  "bob:hunter2:some-other-service\n"
+  "root:r00tpw:vncgw\n")
+
+set(matrix "${PAM_MATRIX_MODULE} passdb=${pam_testbed}/passdb")
+file(WRITE ${pam_services}/vncgw
+  "auth     required  ${matrix}\n"
+  "account  required  ${matrix}\n")
+# Unknown service names fall back to "other": deny, as Debian's default does.
+file(WRITE ${pam_services}/other
+  "auth     required  pam_deny.so\n"
+  "account  required  pam_deny.so\n")
+# A module that tells the user something before the password check.
+file(WRITE ${pam_services}/vncgw-echo
+  "auth     optional  pam_echo.so hello from pam_echo\n"
+  "auth     required  ${matrix}\n"
+  "account  required  pam_permit.so\n")
+# A stack that maps the user name after checking the password: pam_set_items copies
+# the PAM_USER environment variable into the PAM_USER item.
+get_filename_component(pam_wrapper_modules ${PAM_MATRIX_MODULE} DIRECTORY)
+file(WRITE ${pam_services}/vncgw-rename
+  "auth     required  ${matrix}\n"
+  "auth     required  ${pam_wrapper_modules}/pam_set_items.so\n"
+  "account  required  pam_permit.so\n")
+# Two password prompts in one stack (what a separate OTP prompt would look like).
+file(WRITE ${pam_services}/vncgw-two-prompts
+  "auth     required  ${matrix}\n"
+  "auth     required  ${matrix}\n"
+  "account  required  ${matrix}\n")
+# A module that cannot be loaded: a broken installation.
+file(WRITE ${pam_services}/vncgw-broken
+  "auth     required  /nonexistent/pam_vncgate_missing.so\n"
+  "account  required  pam_permit.so\n")
+# One service per PAM status, from pam_authenticate and from pam_acct_mgmt.
+foreach(code success auth_err user_unknown perm_denied acct_expired authtok_expired
+             new_authtok_reqd maxtries cred_insufficient authinfo_unavail service_err
+             system_err buf_err conv_err abort)
+  file(WRITE ${pam_services}/debug-auth-${code}
+    "auth     required  pam_debug.so auth=${code}\n"
+    "account  required  pam_permit.so\n")
+  file(WRITE ${pam_services}/debug-acct-${code}
+    "auth     required  pam_permit.so\n"
+    "account  required  pam_debug.so acct=${code}\n")
+endforeach()
+
+# ctest's ENVIRONMENT property loses all but the first variable when it passes through
+# catch_discover_tests, so the test runs through env(1) as its "emulator" instead.
+set(pam_preload ${PAM_WRAPPER_LIBRARY})
+set(pam_extra_env)
+if(VNCGATE_SANITIZE)
+  # ASan must be the first library loaded, and pam_wrapper's RTLD_DEEPBIND dlopen
+  # clashes with ASan's interceptors.
+  execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libasan.so
+    OUTPUT_VARIABLE pam_libasan OUTPUT_STRIP_TRAILING_WHITESPACE)
+  set(pam_preload "${pam_libasan}:${PAM_WRAPPER_LIBRARY}")
+  set(pam_extra_env PAM_WRAPPER_DISABLE_DEEPBIND=1)
+endif()
+
+add_executable(pam_backend_test ${CMAKE_CURRENT_LIST_DIR}/pam_backend_test.cpp)
+target_link_libraries(pam_backend_test PRIVATE catch_main vncgate_auth Threads::Threads)
+set_property(TARGET pam_backend_test PROPERTY CROSSCOMPILING_EMULATOR
+  /usr/bin/env LD_PRELOAD=${pam_preload} PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=${pam_services}
+  ${pam_extra_env})
+catch_discover_tests(pam_backend_test)
