@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# install-deps.sh — install everything vncgate needs from Debian 12 packages, idempotently.
+#
+# Usage: deploy/install-deps.sh [build|run|demo|test|all]...   (default: all)
+#   build  compiler, CMake and the libraries vncgate links
+#   run    what the daemon needs at run time
+#   demo   run + a TigerVNC desktop and viewer for deploy/demo.sh
+#   test   build + demo + the real peers the end-to-end suite drives: Xvnc, vncviewer
+#          under Xvfb, libvncclient, pam_wrapper, socat
+# Runs as root (or through sudo). Safe to run again: apt-get skips what is installed.
+set -euo pipefail
+
+build=(build-essential cmake pkg-config ninja-build
+       libboost1.81-dev libboost-json1.81-dev libssl-dev libpam0g-dev libcrypt-dev libyaml-cpp-dev catch2)
+run=(openssl libssl3 libpam0g libcrypt1 libyaml-cpp0.7 libboost-json1.81.0)
+demo=(tigervnc-standalone-server tigervnc-tools tigervnc-viewer x11-xserver-utils)
+test=(xvfb x11-apps x11-utils libvncserver-dev pkg-config libpam-wrapper socat
+      procps psmisc)
+
+pkgs=()
+for what in "${@:-all}"; do
+  case $what in
+    build) pkgs+=("${build[@]}") ;;
+    run)   pkgs+=("${run[@]}") ;;
+    demo)  pkgs+=("${run[@]}" "${demo[@]}") ;;
+    test|all) pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}") ;;
+    *) echo "usage: $0 [build|run|demo|test|all]..." >&2; exit 2 ;;
+  esac
+done
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  sudo=(sudo)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
+"${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,111 @@
+// config.hpp — the gateway's configuration as plain values.
+//
+// Loaded and fully validated by load_config (config_load.cpp, the only place that sees
+// YAML); immutable afterwards. Sessions hold a std::shared_ptr<const config> snapshot.
+// Secrets (upstream VNC passwords, users file hashes) are read during loading, from
+// files that must not be group/world readable.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/file_backend.hpp"
+#include "policy/target_rules.hpp"
+#include "rfb/expected.hpp"
+
+namespace vncgate::gateway {
+
+using std::chrono::milliseconds;
+
+enum class listener_security {
+  vencrypt,  // RFB VeNCrypt: TLS negotiated inside RFB (X509Plain; TLSPlain if allowed)
+  tls,       // TLS from the first byte, RFB inside; VeNCrypt Plain over it
+};
+
+struct endpoint {
+  std::string host;   // literal address or name; "0.0.0.0", "::", "127.0.0.1"
+  std::uint16_t port = 0;
+  std::string to_string() const;  // "host:port", IPv6 in brackets
+};
+
+struct listener_config {
+  endpoint address;
+  listener_security security = listener_security::vencrypt;
+  std::optional<std::size_t> target;   // index into config::targets when bound to one
+  bool allow_anonymous_tls = false;    // vencrypt only: also offer TLSPlain (259)
+};
+
+struct tls_config {
+  std::filesystem::path certificate;
+  std::filesystem::path private_key;
+};
+
+enum class auth_backend_kind { pam, file };
+
+struct auth_config {
+  auth_backend_kind backend = auth_backend_kind::pam;
+  std::string pam_service = "vncgate";
+  std::filesystem::path users_file;            // backend: file
+  std::vector<auth::user_record> users;        // loaded from users_file
+  milliseconds failure_delay{2000};            // every refusal takes at least this long
+  std::size_t threads = 4;                     // bounded pool for PAM / crypt
+};
+
+struct target_config {
+  std::string name;
+  endpoint address;                            // host + (port or 5900 + display)
+  std::optional<std::filesystem::path> password_file;  // absent: the target uses None
+  std::string password;                        // read from password_file at load
+  policy::access_list allow;
+  std::optional<bool> shared;                  // forced shared flag; absent: the client's
+  milliseconds connect_timeout{5000};
+};
+
+struct policy_config {
+  milliseconds handshake_timeout{10000};
+};
+
+enum class audit_sink_kind { file, stdout_sink };
+
+struct audit_sink_config {
+  audit_sink_kind kind = audit_sink_kind::stdout_sink;
+  std::filesystem::path path;                  // kind file
+};
+
+struct config {
+  std::filesystem::path source;                // the file it came from
+  std::vector<listener_config> listeners;
+  tls_config tls;
+  auth_config auth;
+  std::vector<target_config> targets;
+  std::vector<policy::target_rule> target_rules;  // same order as targets
+  policy_config policy;
+  std::vector<audit_sink_config> audit;
+  std::size_t workers = 0;                     // I/O threads; 0 = number of cores
+
+  config() = default;
+  config(const config&) = delete;
+  config& operator=(const config&) = delete;
+  config(config&&) = default;
+  config& operator=(config&&) = default;
+  ~config();                                   // wipes the secrets it holds
+};
+
+struct config_error {
+  std::string file;
+  int line = 0;     // 1-based; 0 when the error is not tied to a place
+  int column = 0;   // 1-based
+  std::string message;
+  std::string to_string() const;  // "file:line:col: message"
+};
+
+// Reads, parses and validates everything, including the files the config names
+// (users file, secret files, TLS certificate and key). Collects every error it can
+// rather than stopping at the first.
+expected<config, std::vector<config_error>> load_config(const std::filesystem::path& path);
+
+}  // namespace vncgate::gateway

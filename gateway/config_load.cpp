@@ -1,0 +1,417 @@
+// config_load.cpp — load_config: vncgate.yaml mapped onto config, every error collected.
+//
+// The schema is documented key by key in docs/configuration.md; keep the two in step.
+// Sections are read in an order that lets cross-references resolve (targets before the
+// listeners that name them); errors are sorted by position at the end.
+#include <algorithm>
+#include <memory>
+#include <tuple>
+
+#include "auth/secret_file.hpp"
+#include "gateway/config.hpp"
+#include "gateway/config_yaml.hpp"
+
+namespace vncgate::gateway {
+
+namespace {
+
+using namespace config_detail;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr std::string_view top_keys[] = {"workers", "listeners", "tls",   "auth",
+                                         "targets", "policy",    "audit"};
+constexpr std::string_view top_not_supported[] = {"metrics"};
+constexpr std::string_view listener_keys[] = {"address", "security", "target",
+                                              "allow_anonymous_tls", "proxy_protocol"};
+constexpr std::string_view tls_keys[] = {"certificate", "private_key"};
+constexpr std::string_view tls_not_supported[] = {"client_ca"};
+constexpr std::string_view auth_keys[] = {"backend",       "pam_service",   "users_file",
+                                          "second_factor", "failure_delay", "threads"};
+constexpr std::string_view target_keys[] = {"name",          "host",  "display", "port",
+                                            "password_file", "allow", "shared",  "connect_timeout"};
+constexpr std::string_view target_not_supported[] = {"view_only"};
+constexpr std::string_view allow_keys[] = {"users", "groups"};
+constexpr std::string_view policy_keys[] = {"handshake_timeout"};
+constexpr std::string_view policy_not_supported[] = {
+    "allow_cidrs", "connections_per_minute_per_ip", "lockout", "idle_timeout", "max_session"};
+constexpr std::string_view audit_keys[] = {"type", "path"};
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+bool is_name(std::string_view s, std::size_t max_size) {
+  return !s.empty() && s.size() <= max_size && std::all_of(s.begin(), s.end(), is_name_char);
+}
+
+int line_of(const field& f) { return f.mark.is_null() ? 0 : f.mark.line + 1; }
+
+class loader {
+ public:
+  loader(const fs::path& source, std::string shown_name, std::vector<config_error>& out)
+      : errors_(std::move(shown_name), out), base_dir_(source.parent_path()) {
+    cfg_.source = source;
+  }
+
+  void read(const YAML::Node& root) {
+    const yaml_map top(field(root), "the configuration", top_keys, top_not_supported, errors_);
+    if (!top.valid()) return;
+    if (auto w = read_integer(top.get("workers"), "workers", 0, 1024, errors_)) {
+      cfg_.workers = static_cast<std::size_t>(*w);
+    }
+    read_targets(top.require("targets"));
+    read_listeners(top.require("listeners"));
+    read_tls(top.require("tls"));
+    read_auth(top.require("auth"));
+    read_policy(top.get("policy"));
+    read_audit(top.get("audit"));
+  }
+
+  config& result() noexcept { return cfg_; }
+
+ private:
+  // A list that must hold at least one entry; false (after reporting) otherwise.
+  bool non_empty_list(const field& f, std::string_view plural) {
+    if (!f.present()) return false;
+    if (!f.value.IsSequence()) {
+      errors_.add(f, "expected a list of " + std::string(plural));
+      return false;
+    }
+    if (f.value.size() == 0) {
+      errors_.add(f, "the list of " + std::string(plural) + " is empty");
+      return false;
+    }
+    return true;
+  }
+
+  void read_targets(const field& f) {
+    if (!non_empty_list(f, "targets")) return;
+    // Reserved up front: a reallocation would move passwords and leave copies behind.
+    cfg_.targets.reserve(f.value.size());
+    for (const auto& node : f.value) read_target(field(node));
+    for (const auto& t : cfg_.targets) cfg_.target_rules.push_back({t.name, t.allow});
+  }
+
+  void read_target(const field& f) {
+    auto& t = cfg_.targets.emplace_back();
+    target_lines_.push_back(0);
+    const yaml_map m(f, "target", target_keys, target_not_supported, errors_);
+    if (!m.valid()) return;
+
+    const auto name_field = m.require("name");
+    if (auto name = read_string(name_field, "name", errors_)) {
+      const auto first = std::find_if(cfg_.targets.begin(), cfg_.targets.end() - 1,
+                                       [&](const target_config& o) { return o.name == *name; });
+      if (!is_name(*name, 64)) {
+        errors_.add(name_field,
+                    "expected a target name of 1 to 64 letters, digits, '.', '_' or '-' for name");
+      } else if (first != cfg_.targets.end() - 1) {
+        const auto line = target_lines_[static_cast<std::size_t>(first - cfg_.targets.begin())];
+        errors_.add(name_field, "duplicate target name '" + *name + "'; first defined at line " +
+                                    std::to_string(line));
+      }
+      // Kept even when invalid, so that a listener naming it gets no second error.
+      t.name = std::move(*name);
+      target_lines_.back() = line_of(name_field);
+    }
+    if (auto host = read_string(m.require("host"), "host", errors_)) t.address.host = *host;
+
+    const auto display = m.get("display");
+    const auto port = m.get("port");
+    if (display.present() && port.present()) {
+      errors_.add(port, "give either display or port for a target, not both");
+    } else if (display.present()) {
+      if (auto d = read_integer(display, "display", 0, 99, errors_)) {
+        t.address.port = static_cast<std::uint16_t>(5900 + *d);
+      }
+    } else if (port.present()) {
+      if (auto p = read_integer(port, "port", 1, 65535, errors_)) {
+        t.address.port = static_cast<std::uint16_t>(*p);
+      }
+    } else {
+      errors_.add(m.mark(), "target is missing 'display' or 'port'");
+    }
+
+    const auto password_field = m.get("password_file");
+    if (auto path = read_path(password_field, "password_file", base_dir_, errors_)) {
+      t.password_file = *path;
+      auto password = auth::read_vnc_password_file(*path);
+      if (!password) {
+        errors_.add(password_field, password.error());
+      } else {
+        t.password = password.value();  // a copy into its final place, then wipe the source
+        wipe(password.value());
+      }
+    }
+
+    const auto allow_field = m.require("allow");
+    const yaml_map allow(allow_field, "allow", allow_keys, {}, errors_);
+    if (allow.valid()) {
+      if (!allow.has("users") && !allow.has("groups")) {
+        errors_.add(allow_field, "allow needs users, groups or both");
+      }
+      if (auto users = read_string_list(allow.get("users"), "users", errors_)) {
+        t.allow.users = std::move(*users);
+      }
+      if (auto groups = read_string_list(allow.get("groups"), "groups", errors_)) {
+        t.allow.groups = std::move(*groups);
+      }
+    }
+
+    if (auto shared = read_bool(m.get("shared"), "shared", errors_)) t.shared = *shared;
+    if (auto timeout = read_duration(m.get("connect_timeout"), "connect_timeout", 1ms, 5min,
+                                     errors_)) {
+      t.connect_timeout = *timeout;
+    }
+  }
+
+  void read_listeners(const field& f) {
+    if (!non_empty_list(f, "listeners")) return;
+    for (const auto& node : f.value) read_listener(field(node));
+  }
+
+  void read_listener(const field& f) {
+    const yaml_map m(f, "listener", listener_keys, {}, errors_);
+    if (!m.valid()) return;
+    listener_config l;
+
+    const auto address_field = m.require("address");
+    if (auto address = read_endpoint(address_field, "address", errors_)) {
+      for (const auto& [other, line] : listener_addresses_) {
+        if (other.host == address->host && other.port == address->port) {
+          errors_.add(address_field, "address " + address->to_string() +
+                                         " is already used by the listener at line " +
+                                         std::to_string(line));
+          break;
+        }
+      }
+      listener_addresses_.emplace_back(*address, line_of(address_field));
+      l.address = std::move(*address);
+    }
+
+    std::optional<listener_security> security;
+    const auto security_field = m.require("security");
+    if (auto s = read_string(security_field, "security", errors_)) {
+      if (*s == "vencrypt") {
+        security = listener_security::vencrypt;
+      } else if (*s == "tls") {
+        security = listener_security::tls;
+      } else if (*s == "websocket" || *s == "plain") {
+        errors_.add(security_field, "security: " + *s + " is not supported yet");
+      } else {
+        errors_.add(security_field, "expected vencrypt or tls for security");
+      }
+    }
+    if (security) l.security = *security;
+
+    const auto target_field = m.get("target");
+    if (auto name = read_string(target_field, "target", errors_)) {
+      const auto it = std::find_if(cfg_.targets.begin(), cfg_.targets.end(),
+                                   [&](const target_config& t) { return t.name == *name; });
+      if (it == cfg_.targets.end()) {
+        errors_.add(target_field, "target '" + *name + "' is not one of the configured targets");
+      } else {
+        l.target = static_cast<std::size_t>(it - cfg_.targets.begin());
+      }
+    }
+
+    const auto anonymous_field = m.get("allow_anonymous_tls");
+    if (auto anonymous = read_bool(anonymous_field, "allow_anonymous_tls", errors_)) {
+      if (*anonymous && security == listener_security::tls) {
+        errors_.add(anonymous_field, "allow_anonymous_tls is only valid with security: vencrypt");
+      }
+      l.allow_anonymous_tls = *anonymous;
+    }
+
+    const auto proxy_field = m.get("proxy_protocol");
+    if (auto proxy = read_bool(proxy_field, "proxy_protocol", errors_); proxy && *proxy) {
+      errors_.add(proxy_field, "proxy_protocol is not supported yet");
+    }
+    cfg_.listeners.push_back(std::move(l));
+  }
+
+  void read_tls(const field& f) {
+    const yaml_map m(f, "tls", tls_keys, tls_not_supported, errors_);
+    if (!m.valid()) return;
+    const auto certificate_field = m.require("certificate");
+    const auto key_field = m.require("private_key");
+    const auto certificate = read_path(certificate_field, "certificate", base_dir_, errors_);
+    const auto key = read_path(key_field, "private_key", base_dir_, errors_);
+    if (certificate) cfg_.tls.certificate = *certificate;
+    if (key) cfg_.tls.private_key = *key;
+    check_tls_files(certificate, certificate_field, key, key_field, errors_);
+  }
+
+  void read_auth(const field& f) {
+    const yaml_map m(f, "auth", auth_keys, {}, errors_);
+    if (!m.valid()) return;
+    auto& a = cfg_.auth;
+
+    std::optional<auth_backend_kind> backend;
+    const auto backend_field = m.require("backend");
+    if (auto b = read_string(backend_field, "backend", errors_)) {
+      if (*b == "pam") {
+        backend = auth_backend_kind::pam;
+      } else if (*b == "file") {
+        backend = auth_backend_kind::file;
+      } else {
+        errors_.add(backend_field, "expected pam or file for backend");
+      }
+    }
+    if (backend) a.backend = *backend;
+
+    const auto service_field = m.get("pam_service");
+    if (auto service = read_string(service_field, "pam_service", errors_)) {
+      // Also keeps the name from reaching outside /etc/pam.d.
+      if (!is_name(*service, 255)) {
+        errors_.add(service_field,
+                    "expected a PAM service name of letters, digits, '.', '_' or '-' for "
+                    "pam_service");
+      } else {
+        a.pam_service = *service;
+      }
+    }
+
+    const auto users_field = m.get("users_file");
+    if (backend == auth_backend_kind::pam && users_field.present()) {
+      errors_.add(users_field, "users_file is only used with backend: file");
+    } else if (backend == auth_backend_kind::file && !users_field.present()) {
+      errors_.add(m.mark(), "auth is missing 'users_file' (required with backend: file)");
+    } else if (backend == auth_backend_kind::file) {
+      if (auto path = read_path(users_field, "users_file", base_dir_, errors_)) {
+        a.users_file = *path;
+        if (auto users = read_users_file(*path, users_field, errors_)) a.users = std::move(*users);
+      }
+    }
+
+    const auto factor_field = m.get("second_factor");
+    if (auto factor = read_string(factor_field, "second_factor", errors_)) {
+      if (*factor == "totp" || *factor == "client_certificate") {
+        errors_.add(factor_field, "second_factor: " + *factor + " is not supported yet");
+      } else if (*factor != "none") {
+        errors_.add(factor_field, "expected none, totp or client_certificate for second_factor");
+      }
+    }
+
+    if (auto delay = read_duration(m.get("failure_delay"), "failure_delay", 0ms, 60s, errors_)) {
+      a.failure_delay = *delay;
+    }
+    if (auto threads = read_integer(m.get("threads"), "threads", 1, 256, errors_)) {
+      a.threads = static_cast<std::size_t>(*threads);
+    }
+  }
+
+  void read_policy(const field& f) {
+    const yaml_map m(f, "policy", policy_keys, policy_not_supported, errors_);
+    if (!m.valid()) return;
+    if (auto timeout = read_duration(m.get("handshake_timeout"), "handshake_timeout", 1s, 10min,
+                                     errors_)) {
+      cfg_.policy.handshake_timeout = *timeout;
+    }
+  }
+
+  void read_audit(const field& f) {
+    if (!f.present()) {
+      cfg_.audit.push_back({audit_sink_kind::stdout_sink, {}});
+      return;
+    }
+    if (!non_empty_list(f, "audit sinks")) return;
+    std::vector<int> lines;
+    for (const auto& node : f.value) {
+      const field sink_field(node);
+      const yaml_map m(sink_field, "audit sink", audit_keys, {}, errors_);
+      if (!m.valid()) continue;
+      const auto type_field = m.require("type");
+      const auto type = read_string(type_field, "type", errors_);
+      const auto path_field = m.get("path");
+      if (!type) continue;
+      audit_sink_config sink;
+      if (*type == "stdout") {
+        sink.kind = audit_sink_kind::stdout_sink;
+        if (path_field.present()) errors_.add(path_field, "path is only used with type: file");
+      } else if (*type == "file") {
+        sink.kind = audit_sink_kind::file;
+        auto path = read_path(path_field, "path", base_dir_, errors_);
+        if (!path_field.present()) {
+          errors_.add(m.mark(), "audit sink is missing 'path' (required with type: file)");
+        }
+        if (!path) continue;
+        sink.path = std::move(*path);
+      } else {
+        errors_.add(type_field, "expected file or stdout for type");
+        continue;
+      }
+      // Two sinks writing the same place would interleave or double every record.
+      for (std::size_t i = 0; i < cfg_.audit.size(); ++i) {
+        if (cfg_.audit[i].kind == sink.kind && cfg_.audit[i].path == sink.path) {
+          errors_.add(sink_field, "the audit sink at line " + std::to_string(lines[i]) +
+                                      " already writes there");
+          break;
+        }
+      }
+      cfg_.audit.push_back(std::move(sink));
+      lines.push_back(line_of(sink_field));
+    }
+  }
+
+  config cfg_;
+  error_list errors_;
+  fs::path base_dir_;
+  std::vector<int> target_lines_;  // where each target's name is, for duplicate messages
+  std::vector<std::pair<endpoint, int>> listener_addresses_;
+};
+
+void load_into(const fs::path& path, std::vector<config_error>& errors,
+               std::optional<config>& out) {
+  const std::string shown = path.string();
+  std::error_code ec;
+  auto source = fs::absolute(path, ec);
+  if (ec) source = path;
+  source = source.lexically_normal();
+
+  error_list e(shown, errors);
+  const auto text = read_config_text(source, e);
+  if (!text) return;
+  loader l(source, shown, errors);
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(*text);
+  } catch (const YAML::ParserException& ex) {
+    e.add(ex.mark, ex.msg);
+    return;
+  }
+  if (docs.empty() || docs.front().IsNull()) {
+    e.add_unplaced("the configuration file is empty");
+    return;
+  }
+  if (docs.size() > 1) e.add(docs[1], "only one YAML document is allowed in a configuration file");
+  l.read(docs.front());
+  if (errors.empty()) out.emplace(std::move(l.result()));
+}
+
+}  // namespace
+
+expected<config, std::vector<config_error>> load_config(const fs::path& path) {
+  std::vector<config_error> errors;
+  std::optional<config> result;
+  try {
+    load_into(path, errors, result);
+  } catch (const std::exception& ex) {
+    errors.push_back({path.string(), 0, 0, std::string("cannot load the configuration: ") + ex.what()});
+  } catch (...) {
+    errors.push_back({path.string(), 0, 0, "cannot load the configuration"});
+  }
+  if (errors.empty() && result) return std::move(*result);
+  if (errors.empty()) errors.push_back({path.string(), 0, 0, "cannot load the configuration"});
+
+  // Position order, the main file's errors before those of the files it names.
+  const std::string main_file = path.string();
+  std::stable_sort(errors.begin(), errors.end(), [&](const config_error& a, const config_error& b) {
+    return std::tuple(a.file != main_file, a.file, a.line, a.column) <
+           std::tuple(b.file != main_file, b.file, b.line, b.column);
+  });
+  return unexpected{std::move(errors)};
+}
+
+}  // namespace vncgate::gateway

@@ -1,0 +1,189 @@
+// main.cpp — the vncgate command line: run, check-config, hash-password, --version.
+#include <termios.h>
+#include <unistd.h>
+
+#include <boost/asio/thread_pool.hpp>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "auth/password_hash.hpp"
+#include "gateway/audit.hpp"
+#include "gateway/config.hpp"
+#include "gateway/log.hpp"
+#include "gateway/runtime.hpp"
+#include "gateway/server.hpp"
+#include "gateway/version.hpp"
+#include "rfb/vnc_auth.hpp"
+
+namespace gw = vncgate::gateway;
+
+namespace {
+
+constexpr const char* usage = R"(usage:
+  vncgate --config FILE [--log-level debug|info|warning|error]   run the gateway
+  vncgate check-config FILE       validate FILE; print every error as file:line:col; exit 1 on error
+  vncgate hash-password           read a password, print a crypt(3) hash for the users file
+  vncgate --version
+)";
+
+void print_errors(const std::vector<gw::config_error>& errors) {
+  for (const auto& e : errors) std::cerr << e.to_string() << "\n";
+}
+
+int check_config(const char* path) {
+  auto cfg = gw::load_config(path);
+  if (!cfg) {
+    print_errors(cfg.error());
+    std::cerr << cfg.error().size() << " error" << (cfg.error().size() == 1 ? "" : "s") << " in " << path << "\n";
+    return 1;
+  }
+  std::cout << path << ": configuration OK\n";
+  return 0;
+}
+
+// Reads one line from stdin; with a terminal, without echo.
+bool read_secret_line(const char* prompt, std::string& out) {
+  bool tty = ::isatty(STDIN_FILENO);
+  termios old{};
+  if (tty) {
+    std::cerr << prompt << std::flush;
+    ::tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  bool ok = static_cast<bool>(std::getline(std::cin, out));
+  if (tty) {
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    std::cerr << "\n";
+  }
+  if (!out.empty() && out.back() == '\r') out.pop_back();
+  return ok;
+}
+
+int hash_password() {
+  std::string password, again;
+  if (!read_secret_line("Password: ", password)) {
+    std::cerr << "vncgate: no password on standard input\n";
+    return 1;
+  }
+  if (::isatty(STDIN_FILENO)) {
+    if (!read_secret_line("Again: ", again) || again != password) {
+      std::cerr << "vncgate: the passwords differ\n";
+      return 1;
+    }
+  }
+  if (password.empty()) {
+    std::cerr << "vncgate: refusing an empty password\n";
+    return 1;
+  }
+  auto hash = vncgate::auth::hash_password(password);
+  OPENSSL_cleanse(password.data(), password.size());
+  OPENSSL_cleanse(again.data(), again.size());
+  if (!hash) {
+    std::cerr << "vncgate: libcrypt could not hash the password\n";
+    return 1;
+  }
+  std::cout << *hash << "\n";
+  return 0;
+}
+
+int run(const char* path) {
+  auto loaded = gw::load_config(path);
+  if (!loaded) {
+    print_errors(loaded.error());
+    gw::log_error(std::string("not started: the configuration ") + path + " has errors");
+    return 1;
+  }
+  gw::config& cfg = *loaded;
+  for (const auto& l : cfg.listeners)
+    if (l.allow_anonymous_tls)
+      gw::log_warning("listener " + l.address.to_string() +
+                      " allows anonymous TLS (TLSPlain): a man in the middle can read passwords; "
+                      "use it only for legacy clients on trusted networks");
+  bool needs_des = false;
+  for (const auto& t : cfg.targets) needs_des = needs_des || !t.password.empty();
+  if (needs_des && !vncgate::rfb::vnc_auth_available()) {
+    gw::log_error("not started: DES for VNC authentication is unavailable (OpenSSL's legacy provider is missing)");
+    return 1;
+  }
+  if (::geteuid() == 0)
+    gw::log_warning("running as root; run vncgate as an unprivileged user (the systemd unit does)");
+
+  auto audit = gw::audit_log::open(cfg.audit);
+  if (!audit) {
+    gw::log_error("not started: " + audit.error());
+    return 1;
+  }
+  std::size_t workers = cfg.workers;
+  boost::asio::thread_pool auth_pool(cfg.auth.threads);
+  auto rt = gw::make_runtime(std::move(cfg));
+  if (!rt) {
+    gw::log_error("not started: " + rt.error());
+    return 1;
+  }
+  gw::server server(*rt, gw::services{**audit, auth_pool}, workers);
+  if (auto bound = server.bind(); !bound) {
+    gw::log_error("not started: " + bound.error());
+    return 1;
+  }
+  gw::log_info(std::string("vncgate ") + gw::version_string + " ready");
+  int code = server.run();
+  auth_pool.join();
+  return code;
+}
+
+bool parse_level(std::string_view s, gw::log_level& out) {
+  if (s == "debug") out = gw::log_level::debug;
+  else if (s == "info") out = gw::log_level::info;
+  else if (s == "warning") out = gw::log_level::warning;
+  else if (s == "error") out = gw::log_level::error;
+  else return false;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  try {
+    if (args.size() == 1 && (args[0] == "--version" || args[0] == "version")) {
+      std::cout << "vncgate " << gw::version_string << "\n";
+      return 0;
+    }
+    if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+      std::cout << usage;
+      return 0;
+    }
+    if (args.size() == 2 && args[0] == "check-config") return check_config(argv[2]);
+    if (args.size() == 1 && args[0] == "hash-password") return hash_password();
+    const char* config = nullptr;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--config" && i + 1 < args.size()) {
+        config = argv[i + 2];
+        ++i;
+      } else if (args[i] == "--log-level" && i + 1 < args.size()) {
+        gw::log_level level;
+        if (!parse_level(args[i + 1], level)) {
+          std::cerr << "vncgate: unknown log level '" << args[i + 1] << "'\n" << usage;
+          return 2;
+        }
+        gw::set_log_level(level);
+        ++i;
+      } else {
+        std::cerr << "vncgate: unexpected argument '" << args[i] << "'\n" << usage;
+        return 2;
+      }
+    }
+    if (!config) {
+      std::cerr << usage;
+      return 2;
+    }
+    return run(config);
+  } catch (const std::exception& e) {
+    std::cerr << "vncgate: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,94 @@
+// Stage `relay` of the session (see session.hpp): bytes both ways until one side ends.
+//
+// One fixed buffer per direction and one write in flight per direction: a slow reader
+// stops us reading from its peer (backpressure), so memory never grows with traffic.
+// When the client stops sending, the target's send side is shut and the target gets a
+// short grace period to finish; when the target closes, the session is over.
+#include <array>
+#include <memory>
+
+#include "gateway/log.hpp"
+#include "gateway/session.hpp"
+
+namespace vncgate::gateway {
+namespace {
+
+constexpr std::size_t client_to_target_buffer = 16 * 1024;  // input events: small
+constexpr std::size_t target_to_client_buffer = 64 * 1024;  // framebuffer updates: bulk
+constexpr auto half_close_grace = std::chrono::seconds(10);
+
+std::string ending(const error_code& ec, std::string_view who) {
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return std::string(who) + " closed";
+  return std::string(who) + ": " + ec.message();
+}
+
+}  // namespace
+
+awaitable<void> session::relay() {
+  // Bytes that arrived with the last handshake message belong to the stream.
+  if (!client_in_.empty()) {
+    auto early = client_in_.pending();
+    auto [ec, n] = co_await asio::async_write(upstream_, asio::buffer(early.data(), early.size()), use_tuple);
+    record_.bytes_from_client += n;
+    client_in_.consume(n);
+    if (ec) {
+      record_.set_outcome(outcome::ok, ending(ec, "target"));
+      co_return;
+    }
+  }
+  if (!upstream_in_.empty()) {
+    auto early = upstream_in_.pending();
+    auto [ec, n] = co_await client_.write(asio::buffer(early.data(), early.size()));
+    record_.bytes_to_client += n;
+    upstream_in_.consume(n);
+    if (ec) {
+      record_.set_outcome(outcome::ok, ending(ec, "client"));
+      co_return;
+    }
+  }
+
+  client_in_.release();
+  upstream_in_.release();
+
+  auto first = co_await (pump_client_to_target() || pump_target_to_client());
+  // If the client left first, the target closing afterwards is its answer to that.
+  record_.set_outcome(outcome::ok,
+                      client_ended_.empty() ? std::visit([](auto& s) { return s; }, first) : client_ended_);
+
+  // Say goodbye properly on TLS (close_notify), but never wait long for the peer.
+  co_await (client_.shutdown_send() || after(std::chrono::seconds(2)));
+  client_.close();
+  error_code ignored;
+  upstream_.close(ignored);
+}
+
+awaitable<std::string> session::pump_client_to_target() {
+  auto buffer = std::make_unique<std::array<std::uint8_t, client_to_target_buffer>>();
+  for (;;) {
+    auto [rec, n] = co_await client_.read_some(asio::buffer(*buffer));
+    if (rec) {
+      // Half-close: the target may still send what it has; give it a moment.
+      error_code ignored;
+      upstream_.shutdown(tcp::socket::shutdown_send, ignored);
+      client_ended_ = ending(rec, "client");
+      co_await after(half_close_grace);
+      co_return client_ended_;
+    }
+    auto [wec, w] = co_await asio::async_write(upstream_, asio::buffer(buffer->data(), n), use_tuple);
+    record_.bytes_from_client += w;
+    if (wec) co_return ending(wec, "target");
+  }
+}
+
+awaitable<std::string> session::pump_target_to_client() {
+  auto buffer = std::make_unique<std::array<std::uint8_t, target_to_client_buffer>>();
+  for (;;) {
+    auto [rec, n] = co_await upstream_.async_read_some(asio::buffer(*buffer), use_tuple);
+    if (rec) co_return ending(rec, "target");
+    auto [wec, w] = co_await client_.write(asio::buffer(buffer->data(), n));
+    record_.bytes_to_client += w;
+    if (wec) co_return ending(wec, "client");
+  }
+}
+
+}  // namespace vncgate::gateway

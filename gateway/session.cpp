@@ -1,0 +1,135 @@
+#include "gateway/session.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <cstdio>
+#include <random>
+
+#include "gateway/log.hpp"
+#include "rfb/security.hpp"
+
+namespace vncgate::gateway {
+namespace {
+
+// Handshake messages are small; the largest is ServerInit with its desktop name.
+constexpr std::size_t handshake_limit = 16 + 24 + 64 * 1024;
+
+std::string endpoint_text(const tcp::socket& s) {
+  error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "unknown";
+  auto addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+  return addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(ep.port())
+                      : addr.to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+std::string make_session_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+awaitable<void> run_session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener,
+                            services& svc) {
+  std::string source = endpoint_text(socket);
+  session s(std::move(socket), std::move(rt), listener, svc, std::move(source));
+  try {
+    co_await s.run();
+  } catch (const std::exception& e) {
+    log(log_level::error, s.record().id(), std::string("internal error: ") + e.what());
+    s.record().set_outcome(outcome::internal_error, e.what());
+  } catch (...) {
+    s.record().set_outcome(outcome::internal_error, "unknown exception");
+  }
+  s.record().finish();
+}
+
+session::session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener, services& svc,
+                 std::string source)
+    : rt_(std::move(rt)),
+      listener_(listener),
+      svc_(svc),
+      record_(svc.audit, make_session_id(), std::move(source), rt_->cfg.listeners[listener].address.to_string()),
+      client_(std::move(socket)),
+      client_in_(handshake_limit),
+      upstream_(client_.socket().get_executor()),
+      upstream_in_(handshake_limit) {}
+
+awaitable<void> session::run() {
+  auto timeout = rt_->cfg.policy.handshake_timeout;
+  auto first = co_await (handshake() || after(timeout));
+  if (first.index() == 1) {
+    record_.set_outcome(outcome::handshake_timeout,
+                        "not through the handshake within " + std::to_string(timeout.count()) + " ms");
+  }
+  if (record_.has_outcome()) {
+    client_.close();
+    co_return;
+  }
+  co_await relay();
+}
+
+awaitable<void> session::handshake() {
+  // Each stage runs only if the one before it succeeded.
+  bool ok = co_await greet();
+  ok = ok && co_await authenticate();
+  ok = ok && co_await authorize();
+  ok = ok && co_await login_upstream();
+  ok = ok && co_await exchange_init();
+}
+
+awaitable<bool> session::send_to_client(const rfb::bytes& b) {
+  auto [ec, n] = co_await client_.write(asio::buffer(b));
+  if (ec) {
+    record_.set_outcome(outcome::client_closed, "write to client failed: " + ec.message());
+    co_return false;
+  }
+  co_return true;
+}
+
+awaitable<bool> session::refuse(outcome o, std::string_view client_reason, std::string detail) {
+  log(log_level::warning, record_.id(), std::string(to_string(o)) + ": " + detail);
+  record_.set_outcome(o, std::move(detail));
+  rfb::bytes reply;
+  switch (phase_) {
+    case phase::before_version: break;  // the client cannot parse a reason yet
+    case phase::choosing_type: reply = rfb::encode_handshake_failure(client_version_, client_reason); break;
+    case phase::in_security: reply = rfb::encode_security_result_failed(client_version_, client_reason); break;
+    case phase::done: break;  // past the handshake, RFB has no way to say why
+  }
+  if (!reply.empty()) {
+    auto [ec, n] = co_await client_.write(asio::buffer(reply));
+    (void)ec;
+    (void)n;
+  }
+  co_return false;
+}
+
+awaitable<bool> session::client_read_failed(const read_failure& f, std::string_view during) {
+  std::string detail = f.describe() + " during " + std::string(during);
+  if (f.io == asio::error::operation_aborted) co_return false;  // the handshake timer fired
+  if (f.io) {
+    record_.set_outcome(outcome::client_closed, detail);
+    co_return false;
+  }
+  co_return co_await refuse(outcome::protocol_error, "protocol error", detail);
+}
+
+awaitable<bool> session::authorize() {
+  const auto& rules = rt_->cfg.target_rules;
+  auto choice = policy::choose_target(rules, listener().target, login_target_, record_.user(), groups_);
+  if (choice.why != policy::refusal::none) {
+    std::string detail = "user " + record_.user() + " refused: " + std::string(policy::to_string(choice.why)) +
+                         (login_target_.empty() ? "" : " (asked for " + login_target_ + ")");
+    co_return co_await refuse(outcome::not_allowed, policy::client_message(choice.why), std::move(detail));
+  }
+  target_ = choice.index;
+  record_.set_target(target().name);
+  co_return true;
+}
+
+}  // namespace vncgate::gateway

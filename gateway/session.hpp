@@ -1,0 +1,86 @@
+// session.hpp — one client connection, from accept to close, as one coroutine.
+//
+// The stages run top to bottom, each in its own file:
+//   greet (client_handshake.cpp): RFB version, security type, VeNCrypt, TLS, Plain credentials
+//   authenticate (authenticate.cpp): the backend on the auth pool, fixed delay on failure
+//   authorize (session.cpp): choose the target and check its allow list
+//   login_upstream, exchange_init (upstream.cpp): the target's handshake with the real password
+//   relay (relay.cpp): bytes both ways until one side ends
+// Each stage returns false after it has recorded the outcome and told the client why.
+// The whole handshake runs under the configured handshake timeout. Runs on one I/O
+// thread; exceptions stop at run_session, which records internal_error.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/asio.hpp"
+#include "gateway/client_stream.hpp"
+#include "gateway/message_reader.hpp"
+#include "gateway/runtime.hpp"
+#include "gateway/session_record.hpp"
+#include "rfb/vencrypt.hpp"
+#include "rfb/version.hpp"
+
+namespace vncgate::gateway {
+
+// Runs a session to its end; never throws.
+awaitable<void> run_session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener,
+                            services& svc);
+
+std::string make_session_id();
+
+class session {
+ public:
+  session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener, services& svc,
+          std::string source);
+
+  awaitable<void> run();
+  session_record& record() noexcept { return record_; }
+
+ private:
+  awaitable<void> handshake();
+  awaitable<bool> greet();
+  awaitable<bool> authenticate();
+  awaitable<bool> authorize();
+  awaitable<bool> login_upstream();
+  awaitable<bool> exchange_init();
+  awaitable<void> relay();
+  awaitable<std::string> pump_client_to_target();
+  awaitable<std::string> pump_target_to_client();
+
+  // Ends the handshake: records the outcome, logs `detail` for the operator and sends
+  // `client_reason` in the form the protocol allows at this point.
+  awaitable<bool> refuse(outcome o, std::string_view client_reason, std::string detail);
+  // The outcome for a failed read from the client.
+  awaitable<bool> client_read_failed(const read_failure& f, std::string_view during);
+  awaitable<bool> send_to_client(const rfb::bytes& b);
+
+  const listener_config& listener() const { return rt_->cfg.listeners[listener_]; }
+  const target_config& target() const { return rt_->cfg.targets[*target_]; }
+
+  // Where the client is in the handshake, which decides how a refusal is sent.
+  enum class phase { before_version, choosing_type, in_security, done };
+
+  std::shared_ptr<const runtime> rt_;
+  std::size_t listener_;
+  services& svc_;
+  session_record record_;
+  client_stream client_;
+  message_reader client_in_;
+  tcp::socket upstream_;
+  message_reader upstream_in_;
+
+  phase phase_ = phase::before_version;
+  rfb::protocol_version client_version_ = rfb::protocol_version::v3_8;
+  rfb::protocol_version upstream_version_ = rfb::protocol_version::v3_8;
+  std::uint32_t vencrypt_subtype_ = 0;
+  rfb::plain_credentials credentials_;
+  std::string login_target_;                    // the target named in user@target
+  std::optional<std::size_t> target_;
+  std::vector<std::string> groups_;
+  std::string client_ended_;                    // how the client's stream ended, once it has
+};
+
+}  // namespace vncgate::gateway

@@ -1,0 +1,69 @@
+// session_record.hpp — what happened to one connection, from accept to close.
+//
+// Every accepted connection has exactly one record; finish() writes the closing
+// `session_end` audit line (its destructor does it if nobody did, as `internal_error`),
+// so no path ends a session without an outcome. Owned by the session coroutine.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "gateway/audit.hpp"
+
+namespace vncgate::gateway {
+
+enum class outcome {
+  ok,                    // relayed until one side closed
+  client_closed,         // the client left during the handshake
+  protocol_error,        // malformed or hostile bytes from the client
+  no_common_security,    // the client wanted a security type we do not offer
+  tls_failed,            // TLS handshake with the client failed
+  handshake_timeout,     // not through the handshake in time
+  auth_failed,           // wrong password or unknown user (one answer for both)
+  auth_error,            // the authentication backend itself failed
+  not_allowed,           // authenticated, but not to this (or any) target
+  upstream_unavailable,  // the target did not answer or spoke no usable RFB
+  upstream_auth_failed,  // the target refused the gateway's credentials
+  upstream_error,        // the target broke the protocol or closed mid-handshake
+  internal_error,        // a bug: an exception reached the session boundary
+  shutdown,              // the gateway is stopping
+};
+
+std::string_view to_string(outcome o) noexcept;
+
+class session_record {
+ public:
+  session_record(audit_log& audit, std::string id, std::string source, std::string listener);
+  ~session_record();
+  session_record(const session_record&) = delete;
+  session_record& operator=(const session_record&) = delete;
+
+  const std::string& id() const noexcept { return id_; }
+  const std::string& source() const noexcept { return source_; }
+
+  // Sets the outcome unless one is set already: the first cause wins.
+  void set_outcome(outcome o, std::string reason);
+  bool has_outcome() const noexcept { return has_outcome_; }
+
+  void set_user(std::string user) { user_ = std::move(user); }
+  void set_target(std::string target) { target_ = std::move(target); }
+  const std::string& user() const noexcept { return user_; }
+  const std::string& target() const noexcept { return target_; }
+
+  std::uint64_t bytes_from_client = 0;
+  std::uint64_t bytes_to_client = 0;
+
+  void audit(boost::json::object record);  // adds "session"
+  void finish() noexcept;                  // writes session_end once
+
+ private:
+  audit_log& audit_;
+  std::string id_, source_, listener_, user_, target_, reason_;
+  outcome outcome_ = outcome::internal_error;
+  bool has_outcome_ = false;
+  bool finished_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace vncgate::gateway
