@@ -5,8 +5,9 @@
 //   S: version 0.2 (u8 0, u8 2)       C: version (u8 major, u8 minor)
 //   S: ack u8 (0 = ok, 0xFF = unsupported, then close)
 //   S: u8 count + u32 subtypes        C: u32 chosen subtype
-//   S: u8 1 = accepted (0 = refused, then close)
-//   [TLS handshake for TLS* / X509* subtypes]
+//   [TLS* / X509* subtypes only: S: u8 1 = start TLS, then the TLS handshake;
+//    Plain (256) has no such byte: the credentials follow at once.
+//    An invalid choice is answered by closing.]
 //   C: Plain: u32 user length, u32 password length, user, password
 //   S: SecurityResult
 // Pure functions; no TLS here (the gateway switches the stream).
@@ -40,7 +41,7 @@ result<vencrypt_version> decode_vencrypt_version(byte_view in);
 bytes encode_vencrypt_version_ack(bool ok);               // 0 ok, 0xFF unsupported
 bytes encode_vencrypt_subtypes(std::span<const std::uint32_t> subtypes);  // 1..255
 result<std::uint32_t> decode_vencrypt_subtype_choice(byte_view in);       // u32
-bytes encode_vencrypt_subtype_ack(bool accepted);         // 1 accepted, 0 refused
+bytes encode_vencrypt_subtype_ack(bool accepted);         // 1 = start TLS (TLS subtypes only)
 
 inline constexpr std::size_t max_plain_username = 256;
 inline constexpr std::size_t max_plain_password = 1024;
