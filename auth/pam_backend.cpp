@@ -218,6 +218,10 @@ std::vector<std::string> nss_groups(const std::string& user) {
 
 pam_backend::pam_backend(std::string service) : service_(std::move(service)) {}
 
+namespace {
+extern "C" void skip_fail_delay(int, unsigned, void*) {}
+}  // namespace
+
 verdict pam_backend::authenticate(std::string_view user, std::string_view password) const {
   // C strings cannot carry these; a NUL would silently cut the name or password short.
   if (user.empty() || user.find('\0') != std::string_view::npos || password.find('\0') != std::string_view::npos) {
@@ -234,6 +238,10 @@ verdict pam_backend::authenticate(std::string_view user, std::string_view passwo
     pam.last_status = status;
     return verdict{outcome::error, {}, std::string("pam_start: ") + pam_strerror(pam.handle, status)};
   }
+
+  // Modules such as pam_unix sleep ~2 s after a failure; that would hold a thread of
+  // the bounded auth pool. The gateway applies its own failure delay without a thread.
+  pam_set_item(pam.handle, PAM_FAIL_DELAY, reinterpret_cast<const void*>(&skip_fail_delay));
 
   status = pam_authenticate(pam.handle, PAM_DISALLOW_NULL_AUTHTOK);
   pam.last_status = status;
