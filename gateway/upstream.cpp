@@ -96,12 +96,14 @@ awaitable<bool> session::login_upstream() {
     auto result = co_await upstream_in_.read<rfb::security_result>(
         upstream_, [v = upstream_version_](rfb::byte_view in) { return rfb::decode_security_result(in, v); });
     if (!result) co_return co_await broken(result.error(), "security result");
-    if (!result->ok)
-      co_return co_await refuse(outcome::upstream_auth_failed, credentials_refused,
-                                where + " rejected the gateway's VNC password" +
-                                    (result->reason.empty() ? "" : " (\"" + result->reason + "\")") +
-                                    "; check password_file " +
-                                    (t.password_file ? t.password_file->string() : std::string("(none)")));
+    if (!result->ok) {
+      // Built outside the co_await: g++ 12 destroys conditional-operator temporaries
+      // inside a co_await expression twice (a double free seen here).
+      std::string detail = where + " rejected the gateway's VNC password";
+      if (!result->reason.empty()) detail += " (\"" + result->reason + "\")";
+      detail += "; check password_file " + (t.password_file ? t.password_file->string() : std::string("(none)"));
+      co_return co_await refuse(outcome::upstream_auth_failed, credentials_refused, std::move(detail));
+    }
   }
 
   // The person is in: tell the client, which answers with ClientInit.

@@ -1,0 +1,54 @@
+#include "harness/gateway.hpp"
+
+#include <sys/wait.h>
+
+#include <stdexcept>
+
+#include "harness/loopback.hpp"
+
+namespace vncgate::e2e {
+
+gateway::gateway(const temp_dir& dir, const certs& tls, gateway_options options)
+    : options_(std::move(options)), dir_(dir.path() / "gw"), audit_(dir_ / "audit.jsonl") {
+  for (std::size_t i = 0; i < options_.listeners.size(); ++i) ports_.push_back(free_tcp_port());
+  config_path_ = write_gateway_config(dir, dir_, tls, options_, ports_);
+  // Working directory "/": relative paths in the config must not resolve against it.
+  server_ = std::make_unique<process>(process_options{.argv = {vncgate_binary().string(), "--config", config_path_.string()},
+                                                      .env = options_.env,
+                                                      .stdout_file = dir_ / "vncgate.out",
+                                                      .stderr_file = dir_ / "vncgate.err",
+                                                      .working_dir = "/"});
+  bool listening = wait_until(
+      [&] {
+        if (!server_->alive()) return true;
+        for (auto port : ports_)
+          if (!process_listens(server_->pid(), port)) return false;
+        return true;
+      },
+      10s);
+  if (!listening || !server_->alive()) {
+    server_->terminate();
+    throw std::runtime_error("vncgate did not start (exit " + std::to_string(exit_code_of(server_->wait_status().value_or(0))) +
+                             ")\nconfig:\n" + read_text(config_path_) + "\nstderr:\n" + stderr_text());
+  }
+}
+
+gateway::~gateway() { server_->terminate(); }
+
+int gateway::fd_count() const { return e2e::fd_count(server_->pid()); }
+
+std::string gateway::diagnostics() {
+  std::string state = "running";
+  if (!server_->alive()) {
+    int status = server_->wait_status().value_or(0);
+    state = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                : "exited with code " + std::to_string(exit_code_of(status));
+  }
+  std::string err = stderr_text();
+  if (err.size() > 6000) err = "...\n" + err.substr(err.size() - 6000);
+  std::string audit_text = audit_.raw();
+  if (audit_text.size() > 6000) audit_text = "...\n" + audit_text.substr(audit_text.size() - 6000);
+  return "--- vncgate process: " + state + " ---\n--- vncgate stderr ---\n" + err + "--- audit ---\n" + audit_text;
+}
+
+}  // namespace vncgate::e2e

@@ -1,0 +1,115 @@
+// gateway.hpp — the vncgate binary under test, configured and started by the test.
+//
+// gateway_options describe listeners, users, targets and timeouts; the constructor
+// writes config.yaml, users.yaml (hashes made by `vncgate hash-password`), the target
+// secret files (mode 600) under dir/gw, starts `vncgate --config` in the foreground
+// with stdout and stderr kept in files, and returns once every listener socket is
+// listening (read from /proc, so no probe connection reaches the audit trail). It throws
+// std::runtime_error with the gateway's stderr when the process exits or never listens.
+// The destructor stops it (TERM, KILL after 5 s). Blocking; one owner.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "harness/audit_trail.hpp"
+#include "harness/certs.hpp"
+#include "harness/diagnostics.hpp"
+#include "harness/process.hpp"
+#include "harness/temp_dir.hpp"
+
+namespace vncgate::e2e {
+
+struct user_spec {
+  std::string name{};
+  std::string password{};
+  std::vector<std::string> groups{};
+};
+
+struct target_spec {
+  std::string name{};
+  std::uint16_t port = 0;
+  std::string host = "127.0.0.1";
+  std::optional<std::string> password{};             // written as a text secret file
+  std::optional<std::string> password_file_bytes{};  // written verbatim (e.g. `vncpasswd -f` output)
+  std::vector<std::string> allow_users{};
+  std::vector<std::string> allow_groups{};
+  std::optional<bool> shared{};
+};
+
+struct listener_spec {
+  std::string security = "vencrypt";  // or "tls"
+  std::optional<std::string> target{};
+  bool allow_anonymous_tls = false;
+};
+
+struct gateway_options {
+  std::vector<listener_spec> listeners{listener_spec{}};
+  std::string backend = "file";  // or "pam"
+  std::string pam_service = "vncgw";
+  std::vector<user_spec> users{};  // backend file
+  std::vector<target_spec> targets{};
+  std::string failure_delay = "100ms";
+  std::string handshake_timeout = "2s";
+  bool relative_paths = false;   // name files relative to the config file's directory
+  env_list env{};                // extra environment (pam_wrapper)
+};
+
+class gateway {
+ public:
+  gateway(const temp_dir& dir, const certs& tls, gateway_options options);
+  ~gateway();
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  std::uint16_t port(std::size_t listener = 0) const { return ports_.at(listener); }
+  pid_t pid() const noexcept { return server_->pid(); }
+  const std::filesystem::path& config_path() const noexcept { return config_path_; }
+  const audit_trail& audit() const noexcept { return audit_; }
+  const gateway_options& options() const noexcept { return options_; }
+
+  bool alive() { return server_->alive(); }
+  int fd_count() const;
+  std::string stderr_text() const { return server_->stderr_text(); }
+  std::string stdout_text() const { return server_->stdout_text(); }
+  // TERM and wait; returns the wait status.
+  int stop() { return server_->terminate(); }
+  // Process state, gateway stderr and the audit trail, to print when an assertion fails.
+  std::string diagnostics();
+
+ private:
+  gateway_options options_;
+  std::filesystem::path dir_;
+  std::filesystem::path config_path_;
+  std::vector<std::uint16_t> ports_;
+  audit_trail audit_;
+  std::unique_ptr<process> server_;
+  diagnostic_source diagnostics_source_{"vncgate", [this] { return diagnostics(); }};
+};
+
+// Path of the vncgate binary under test (compiled in; VNCGATE_BINARY in the environment overrides).
+std::filesystem::path vncgate_binary();
+
+// `vncgate hash-password` on `password`; throws when it does not print a crypt(3) hash.
+std::string hash_password(const temp_dir& dir, const std::string& password);
+
+// Writes config.yaml (+ users.yaml and secrets) for `options` into `gw_dir`; `ports` are
+// the listener ports. Returns the config path. Used by gateway and by config tests.
+std::filesystem::path write_gateway_config(const temp_dir& dir, const std::filesystem::path& gw_dir,
+                                           const certs& tls, const gateway_options& options,
+                                           const std::vector<std::uint16_t>& ports);
+
+// Environment that runs a process under pam_wrapper with `service` backed by pam_matrix
+// and a passdb of `users` (written under dir/pam). When `program` links libasan, the
+// sanitizer runtime is preloaded first and DEEPBIND disabled, as ASan requires.
+env_list pam_wrapper_env(const temp_dir& dir, const std::string& service, const std::vector<user_spec>& users,
+                         const std::filesystem::path& program);
+
+}  // namespace vncgate::e2e
