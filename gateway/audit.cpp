@@ -62,6 +62,11 @@ audit_log::~audit_log() {
     if (s.owned) ::close(s.fd);
 }
 
+void audit_log::adopt(audit_log& fresh) noexcept {
+  std::scoped_lock lock(mutex_, fresh.mutex_);
+  sinks_.swap(fresh.sinks_);
+}
+
 void audit_log::write(const boost::json::object& record) noexcept {
   try {
     boost::json::object line;

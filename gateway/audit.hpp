@@ -24,6 +24,10 @@ class audit_log {
   audit_log(const audit_log&) = delete;
   audit_log& operator=(const audit_log&) = delete;
 
+  // Takes over the sinks of `fresh` (opened with open() for a new configuration); the
+  // old sinks go to `fresh` and close with it. Records never interleave with the swap.
+  void adopt(audit_log& fresh) noexcept;
+
   // Adds "time" (RFC 3339 UTC, milliseconds) in front of the record and writes it.
   void write(const boost::json::object& record) noexcept;
 

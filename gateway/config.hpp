@@ -67,6 +67,7 @@ struct target_config {
 
 struct policy_config {
   milliseconds handshake_timeout{10000};
+  bool end_revoked_sessions = true;            // on reload: end sessions the new rules refuse
 };
 
 enum class audit_sink_kind { file, stdout_sink };

@@ -32,7 +32,7 @@ constexpr std::string_view target_keys[] = {"name",          "host",  "display",
                                             "password_file", "allow", "shared",  "connect_timeout"};
 constexpr std::string_view target_not_supported[] = {"view_only"};
 constexpr std::string_view allow_keys[] = {"users", "groups"};
-constexpr std::string_view policy_keys[] = {"handshake_timeout"};
+constexpr std::string_view policy_keys[] = {"handshake_timeout", "end_revoked_sessions"};
 constexpr std::string_view policy_not_supported[] = {
     "allow_cidrs", "connections_per_minute_per_ip", "lockout", "idle_timeout", "max_session"};
 constexpr std::string_view audit_keys[] = {"type", "path"};
@@ -308,6 +308,9 @@ class loader {
     if (auto timeout = read_duration(m.get("handshake_timeout"), "handshake_timeout", 1s, 10min,
                                      errors_)) {
       cfg_.policy.handshake_timeout = *timeout;
+    }
+    if (auto end = read_bool(m.get("end_revoked_sessions"), "end_revoked_sessions", errors_)) {
+      cfg_.policy.end_revoked_sessions = *end;
     }
   }
 

@@ -98,11 +98,6 @@ int run(const char* path) {
     return 1;
   }
   gw::config& cfg = *loaded;
-  for (const auto& l : cfg.listeners)
-    if (l.allow_anonymous_tls)
-      gw::log_warning("listener " + l.address.to_string() +
-                      " allows anonymous TLS (TLSPlain): a man in the middle can read passwords; "
-                      "use it only for legacy clients on trusted networks");
   bool needs_des = false;
   for (const auto& t : cfg.targets) needs_des = needs_des || !t.password.empty();
   if (needs_des && !vncgate::rfb::vnc_auth_available()) {
@@ -124,7 +119,7 @@ int run(const char* path) {
     gw::log_error("not started: " + rt.error());
     return 1;
   }
-  gw::server server(*rt, gw::services{**audit, auth_pool}, workers);
+  gw::server server(path, *rt, gw::services{**audit, auth_pool}, workers);
   if (auto bound = server.bind(); !bound) {
     gw::log_error("not started: " + bound.error());
     return 1;

@@ -1,26 +1,92 @@
 #include "gateway/server.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <list>
+#include <set>
 #include <thread>
 
 #include "gateway/log.hpp"
 #include "gateway/session.hpp"
+#include "gateway/session_registry.hpp"
+#include "rfb/vnc_auth.hpp"
 
 namespace vncgate::gateway {
 
+struct server::listening_socket {
+  std::string key;      // the configured address, "host:port"
+  tcp::acceptor acceptor;
+  std::size_t listener;  // index into the worker's runtime's listeners
+};
+
 struct server::worker {
   asio::io_context io{1};
-  std::vector<tcp::acceptor> acceptors;
-  std::vector<std::size_t> listener_of;  // acceptors[i] serves listeners[listener_of[i]]
+  std::shared_ptr<const runtime> rt;      // what new sessions on this worker get
+  std::list<listening_socket> sockets;     // a list: accept loops hold references
+  session_registry sessions;
   std::thread thread;
 };
 
-server::server(std::shared_ptr<const runtime> rt, services svc, std::size_t workers)
-    : runtime_(std::move(rt)), svc_(svc) {
+namespace {
+
+expected<tcp::acceptor, std::string> open_acceptor(asio::io_context& io, const endpoint& ep, std::uint16_t port) {
+  error_code ec;
+  auto address = asio::ip::make_address(ep.host, ec);
+  if (ec) return unexpected("listener " + ep.to_string() + ": not an IP address");
+  tcp::endpoint where(address, port);
+  tcp::acceptor acceptor(io);
+  acceptor.open(where.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    int one = 1;
+    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+      ec = error_code(errno, boost::system::system_category());
+  }
+  if (!ec) acceptor.bind(where, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return unexpected("cannot listen on " + ep.to_string() + ": " + ec.message());
+  return acceptor;
+}
+
+// One socket per worker for listener `li` of `cfg`, all on the same port (port 0: the
+// first one's).
+expected<std::vector<tcp::acceptor>, std::string> open_listener(const std::vector<asio::io_context*>& ios,
+                                                               const config& cfg, std::size_t li) {
+  const endpoint& ep = cfg.listeners[li].address;
+  std::vector<tcp::acceptor> out;
+  std::uint16_t port = ep.port;
+  for (auto* io : ios) {
+    auto a = open_acceptor(*io, ep, port);
+    if (!a) return unexpected(a.error());
+    port = a->local_endpoint().port();
+    out.push_back(std::move(*a));
+  }
+  log_info("listening on " + ep.host + ":" + std::to_string(port) + " (" +
+           (cfg.listeners[li].security == listener_security::tls ? "tls" : "vencrypt") + ")");
+  return out;
+}
+
+void warn_about(const config& cfg) {
+  for (const auto& l : cfg.listeners)
+    if (l.allow_anonymous_tls)
+      log_warning("listener " + l.address.to_string() +
+                  " allows anonymous TLS (TLSPlain): a man in the middle can read passwords; "
+                  "use it only for legacy clients on trusted networks");
+}
+
+}  // namespace
+
+server::server(std::filesystem::path config_path, std::shared_ptr<const runtime> rt, services svc,
+               std::size_t workers)
+    : config_path_(std::move(config_path)), runtime_(std::move(rt)), svc_(svc) {
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
-  for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<worker>());
+  for (std::size_t i = 0; i < workers; ++i) {
+    workers_.push_back(std::make_unique<worker>());
+    workers_.back()->rt = runtime_;
+  }
+  warn_about(runtime_->cfg);
 }
 
 server::~server() {
@@ -29,54 +95,120 @@ server::~server() {
     if (w->thread.joinable()) w->thread.join();
 }
 
+std::vector<asio::io_context*> server::io_contexts() {
+  std::vector<asio::io_context*> ios;
+  for (auto& w : workers_) ios.push_back(&w->io);
+  return ios;
+}
+
 expected<bool, std::string> server::bind() {
-  auto rt = runtime_.load();
-  for (std::size_t li = 0; li < rt->cfg.listeners.size(); ++li) {
-    const endpoint& ep = rt->cfg.listeners[li].address;
-    error_code ec;
-    auto address = asio::ip::make_address(ep.host, ec);
-    if (ec) return unexpected("listener " + ep.to_string() + ": not an IP address");
-    tcp::endpoint where(address, ep.port);
-    for (auto& w : workers_) {
-      tcp::acceptor acceptor(w->io);
-      acceptor.open(where.protocol(), ec);
-      if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec) {
-        int one = 1;
-        if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-          ec = error_code(errno, boost::system::system_category());
-      }
-      if (!ec) acceptor.bind(where, ec);
-      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-      if (ec) return unexpected("cannot listen on " + ep.to_string() + ": " + ec.message());
-      // Port 0 (tests): the first worker's port is the one all workers share.
-      where.port(acceptor.local_endpoint().port());
-      w->acceptors.push_back(std::move(acceptor));
-      w->listener_of.push_back(li);
-    }
-    log_info("listening on " + ep.host + ":" + std::to_string(where.port()) + " (" +
-             (rt->cfg.listeners[li].security == listener_security::tls ? "tls" : "vencrypt") + ")");
+  for (std::size_t li = 0; li < runtime_->cfg.listeners.size(); ++li) {
+    auto acceptors = open_listener(io_contexts(), runtime_->cfg, li);
+    if (!acceptors) return unexpected(acceptors.error());
+    for (std::size_t i = 0; i < workers_.size(); ++i)
+      workers_[i]->sockets.push_back({runtime_->cfg.listeners[li].address.to_string(), std::move((*acceptors)[i]), li});
   }
   return true;
 }
 
-awaitable<void> server::accept_loop(tcp::acceptor& acceptor, std::size_t listener) {
+awaitable<void> server::accept_loop(worker& w, listening_socket& s) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    auto [ec, socket] = co_await s.acceptor.async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted || !s.acceptor.is_open()) break;
     if (ec) {
-      log_error("accept failed: " + ec.message() + "; retrying in 100 ms");
+      log_error("accept failed on " + s.key + ": " + ec.message() + "; retrying in 100 ms");
       co_await after(std::chrono::milliseconds(100));
       continue;
     }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, run_session(std::move(socket), runtime_.load(), listener, svc_),
+    asio::co_spawn(executor, run_session(std::move(socket), w.rt, s.listener, svc_, w.sessions),
                    [](std::exception_ptr e) {
                      if (e) log_error("a session ended with an uncaught exception");
                    });
   }
+  // Closed by a reload that dropped this address: the socket's entry goes with the loop.
+  w.sockets.remove_if([&s](const listening_socket& x) { return &x == &s; });
+}
+
+void server::start_accepting(worker& w, listening_socket& s) {
+  asio::co_spawn(w.io, accept_loop(w, s), [](std::exception_ptr e) {
+    if (e) log_error("a listener stopped with an exception");
+  });
+}
+
+void server::reload() {
+  log_info("SIGHUP: reloading " + config_path_.string());
+  auto reload_failed = [&](const std::string& why) {
+    log_error("reload failed: " + why + "; keeping the current configuration");
+    svc_.audit.write(
+        {{"event", "config_reload"}, {"result", "failure"}, {"file", config_path_.string()}, {"reason", why}});
+  };
+  auto loaded = load_config(config_path_);
+  if (!loaded) {
+    for (const auto& e : loaded.error()) log_error(e.to_string());
+    return reload_failed(std::to_string(loaded.error().size()) + " error(s) in " + config_path_.string());
+  }
+  config& cfg = *loaded;
+  bool needs_des =
+      std::any_of(cfg.targets.begin(), cfg.targets.end(), [](const target_config& t) { return !t.password.empty(); });
+  if (needs_des && !rfb::vnc_auth_available()) return reload_failed("DES for VNC authentication is unavailable");
+  if (cfg.auth.threads != runtime_->cfg.auth.threads || cfg.workers != runtime_->cfg.workers)
+    log_warning("reload: workers and auth.threads keep their values until a restart");
+
+  // Open everything new before changing anything, so that a failure changes nothing.
+  auto sinks = audit_log::open(cfg.audit);
+  if (!sinks) return reload_failed(sinks.error());
+  std::set<std::string> listening;
+  for (const auto& s : workers_.front()->sockets)
+    if (s.acceptor.is_open()) listening.insert(s.key);
+  std::vector<std::vector<listening_socket>> added(workers_.size());
+  for (std::size_t li = 0; li < cfg.listeners.size(); ++li) {
+    std::string key = cfg.listeners[li].address.to_string();
+    if (listening.contains(key)) continue;
+    auto acceptors = open_listener(io_contexts(), cfg, li);
+    if (!acceptors) return reload_failed(acceptors.error());
+    for (std::size_t i = 0; i < workers_.size(); ++i) added[i].push_back({key, std::move((*acceptors)[i]), li});
+  }
+  warn_about(cfg);
+  auto rt = make_runtime(std::move(cfg));
+  if (!rt) return reload_failed(rt.error());
+
+  // Commit: the audit sinks here, the rest on each worker's own thread.
+  svc_.audit.adopt(**sinks);
+  runtime_ = *rt;
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    worker& w = *workers_[i];
+    asio::post(w.io, [this, &w, rt = runtime_, fresh = std::move(added[i])]() mutable {
+      install(w, std::move(rt), std::move(fresh));
+    });
+  }
+  svc_.audit.write({{"event", "config_reload"}, {"result", "success"}, {"file", config_path_.string()}});
+  log_info("configuration reloaded from " + config_path_.string());
+}
+
+void server::install(worker& w, std::shared_ptr<const runtime> rt, std::vector<listening_socket> fresh) {
+  w.rt = rt;
+  const auto& listeners = rt->cfg.listeners;
+  for (auto& s : w.sockets) {
+    auto it = std::find_if(listeners.begin(), listeners.end(),
+                           [&](const listener_config& l) { return l.address.to_string() == s.key; });
+    if (it == listeners.end()) {
+      error_code ignored;
+      s.acceptor.close(ignored);  // its accept loop removes it
+    } else {
+      s.listener = static_cast<std::size_t>(it - listeners.begin());
+    }
+  }
+  for (auto& s : fresh) {
+    w.sockets.push_back(std::move(s));
+    start_accepting(w, w.sockets.back());
+  }
+  if (!rt->cfg.policy.end_revoked_sessions) return;
+  w.sessions.for_each([&](session& s) {
+    if (!s.admitted_by(*rt)) s.end(outcome::access_revoked, "access revoked by a configuration reload");
+  });
 }
 
 awaitable<void> server::handle_signals() {
@@ -85,7 +217,11 @@ awaitable<void> server::handle_signals() {
     auto [ec, signo] = co_await signals.async_wait(use_tuple);
     if (ec) co_return;
     if (signo == SIGHUP) {
-      log_warning("SIGHUP: live reload is not supported yet; restart vncgate to apply a new configuration");
+      try {
+        reload();
+      } catch (const std::exception& e) {
+        log_error(std::string("reload failed: ") + e.what() + "; keeping the current configuration");
+      }
       continue;
     }
     log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
@@ -100,17 +236,11 @@ void server::stop() {
 
 int server::run() {
   for (auto& w : workers_)
-    for (std::size_t i = 0; i < w->acceptors.size(); ++i)
-      asio::co_spawn(w->io, accept_loop(w->acceptors[i], w->listener_of[i]), [](std::exception_ptr e) {
-        if (e) log_error("a listener stopped with an exception");
-      });
+    for (auto& s : w->sockets) start_accepting(*w, s);
   asio::co_spawn(workers_.front()->io, handle_signals(), [](std::exception_ptr) {});
   for (auto& w : workers_) w->thread = std::thread([&io = w->io] { io.run(); });
   for (auto& w : workers_) w->thread.join();
   // Destroying the io_contexts ends the sessions still open: their records say shutdown.
-  for (auto& w : workers_) {
-    w->acceptors.clear();
-  }
   workers_.clear();
   return 0;
 }

@@ -1,13 +1,21 @@
-// server.hpp — the listeners and the I/O threads.
+// server.hpp — the listeners, the I/O threads, signals and live reload.
 //
 // One io_context per worker thread. Each listener address is bound once per worker with
 // SO_REUSEPORT, so the kernel spreads new connections over the workers and a session
-// lives its whole life on the thread that accepted it. Sessions get the runtime that
-// is current when they are accepted. Accept errors (EMFILE, ...) are logged and retried
-// after 100 ms; they never stop the listener.
+// lives its whole life on the thread that accepted it. Each worker keeps its own copy
+// of the current runtime and its own session registry, touched only on its thread.
+// Accept errors (EMFILE, ...) are logged and retried after 100 ms; they never stop a
+// listener.
+//
+// SIGHUP reloads the configuration file: everything is validated and every new socket
+// bound before anything changes; then each worker, on its own thread, switches to the
+// new runtime, swaps its listening sockets, and ends the sessions the new rules refuse
+// (unless policy.end_revoked_sessions is false). A failed reload changes nothing.
+// SIGTERM and SIGINT stop the gateway.
 #pragma once
 
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -18,7 +26,7 @@ namespace vncgate::gateway {
 
 class server {
  public:
-  server(std::shared_ptr<const runtime> rt, services svc, std::size_t workers);
+  server(std::filesystem::path config_path, std::shared_ptr<const runtime> rt, services svc, std::size_t workers);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -30,11 +38,19 @@ class server {
 
  private:
   struct worker;
-  awaitable<void> accept_loop(tcp::acceptor& acceptor, std::size_t listener);
+  struct listening_socket;
+  awaitable<void> accept_loop(worker& w, listening_socket& socket);
+  void start_accepting(worker& w, listening_socket& socket);
   awaitable<void> handle_signals();
+  void reload();
+  // On w's thread: switch to `rt`, adopt `fresh` sockets, close dropped ones, end
+  // sessions the new rules refuse.
+  void install(worker& w, std::shared_ptr<const runtime> rt, std::vector<listening_socket> fresh);
+  std::vector<boost::asio::io_context*> io_contexts();
   void stop();
 
-  std::atomic<std::shared_ptr<const runtime>> runtime_;
+  std::filesystem::path config_path_;
+  std::shared_ptr<const runtime> runtime_;  // the newest; touched by the signal coroutine only
   services svc_;
   std::vector<std::unique_ptr<worker>> workers_;
 };

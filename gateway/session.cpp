@@ -34,9 +34,15 @@ std::string make_session_id() {
 }
 
 awaitable<void> run_session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener,
-                            services& svc) {
+                            services& svc, session_registry& registry) {
   std::string source = endpoint_text(socket);
   session s(std::move(socket), std::move(rt), listener, svc, std::move(source));
+  registry.add(&s);
+  struct unregister {
+    session_registry& r;
+    session* s;
+    ~unregister() { r.remove(s); }
+  } guard{registry, &s};
   try {
     co_await s.run();
   } catch (const std::exception& e) {
@@ -130,6 +136,22 @@ awaitable<bool> session::authorize() {
   target_ = choice.index;
   record_.set_target(target().name);
   co_return true;
+}
+
+bool session::admitted_by(const runtime& rt) const {
+  if (!target_) return true;
+  const std::string& name = target().name;
+  for (const auto& rule : rt.cfg.target_rules)
+    if (rule.name == name) return rule.allow.admits(record_.user(), groups_);
+  return false;
+}
+
+void session::end(outcome o, std::string reason) {
+  log(log_level::warning, record_.id(), "ending session: " + reason);
+  record_.set_outcome(o, std::move(reason));
+  client_.close();
+  error_code ignored;
+  upstream_.close(ignored);
 }
 
 }  // namespace vncgate::gateway

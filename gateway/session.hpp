@@ -20,14 +20,15 @@
 #include "gateway/message_reader.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/session_record.hpp"
+#include "gateway/session_registry.hpp"
 #include "rfb/vencrypt.hpp"
 #include "rfb/version.hpp"
 
 namespace vncgate::gateway {
 
-// Runs a session to its end; never throws.
+// Runs a session to its end; never throws. The session is in `registry` while it lives.
 awaitable<void> run_session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener,
-                            services& svc);
+                            services& svc, session_registry& registry);
 
 std::string make_session_id();
 
@@ -38,6 +39,14 @@ class session {
 
   awaitable<void> run();
   session_record& record() noexcept { return record_; }
+
+  // After a reload: true if the new rules still admit this session's user to its
+  // target. Sessions not yet past authorization are admitted (they finish under the
+  // rules they started with, within the handshake timeout).
+  bool admitted_by(const runtime& rt) const;
+  // Ends the session from outside (reload, shutdown): records why and closes both legs,
+  // which makes the pending reads fail and the coroutine finish.
+  void end(outcome o, std::string reason);
 
  private:
   awaitable<void> handshake();

@@ -18,6 +18,7 @@ std::string_view to_string(outcome o) noexcept {
     case outcome::upstream_unavailable: return "upstream_unavailable";
     case outcome::upstream_auth_failed: return "upstream_auth_failed";
     case outcome::upstream_error: return "upstream_error";
+    case outcome::access_revoked: return "access_revoked";
     case outcome::internal_error: return "internal_error";
     case outcome::shutdown: return "shutdown";
   }

@@ -26,6 +26,7 @@ enum class outcome {
   upstream_unavailable,  // the target did not answer or spoke no usable RFB
   upstream_auth_failed,  // the target refused the gateway's credentials
   upstream_error,        // the target broke the protocol or closed mid-handshake
+  access_revoked,        // a reload took the user's right to the target away
   internal_error,        // a bug: an exception reached the session boundary
   shutdown,              // the gateway is stopping
 };

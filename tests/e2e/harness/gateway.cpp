@@ -2,6 +2,8 @@
 
 #include <sys/wait.h>
 
+#include <csignal>
+
 #include <stdexcept>
 
 #include "harness/loopback.hpp"
@@ -9,7 +11,7 @@
 namespace vncgate::e2e {
 
 gateway::gateway(const temp_dir& dir, const certs& tls, gateway_options options)
-    : options_(std::move(options)), dir_(dir.path() / "gw"), audit_(dir_ / "audit.jsonl") {
+    : options_(std::move(options)), temp_(dir), tls_(tls), dir_(dir.path() / "gw"), audit_(dir_ / "audit.jsonl") {
   for (std::size_t i = 0; i < options_.listeners.size(); ++i) ports_.push_back(free_tcp_port());
   config_path_ = write_gateway_config(dir, dir_, tls, options_, ports_);
   // Working directory "/": relative paths in the config must not resolve against it.
@@ -34,6 +36,42 @@ gateway::gateway(const temp_dir& dir, const certs& tls, gateway_options options)
 }
 
 gateway::~gateway() { server_->terminate(); }
+
+namespace {
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+}  // namespace
+
+bool gateway::signal_reload() {
+  const std::string ok = "configuration reloaded", failed = "reload failed";
+  std::string before = stderr_text();
+  std::size_t oks = count_of(before, ok), fails = count_of(before, failed);
+  if (::kill(server_->pid(), SIGHUP) != 0) throw std::runtime_error("cannot signal vncgate");
+  bool done = wait_until(
+      [&] {
+        std::string now = stderr_text();
+        return count_of(now, ok) > oks || count_of(now, failed) > fails;
+      },
+      10s);
+  if (!done) throw std::runtime_error("vncgate logged no reload result\n" + stderr_text());
+  return count_of(stderr_text(), ok) > oks;
+}
+
+bool gateway::reload(gateway_options options) {
+  while (ports_.size() < options.listeners.size()) ports_.push_back(free_tcp_port());
+  ports_.resize(options.listeners.size());
+  options_ = std::move(options);
+  write_gateway_config(temp_, dir_, tls_, options_, ports_);
+  return signal_reload();
+}
+
+bool gateway::reload_with_text(const std::string& yaml) {
+  temp_.write(std::filesystem::relative(config_path_, temp_.path()).string(), yaml);
+  return signal_reload();
+}
 
 int gateway::fd_count() const { return e2e::fd_count(server_->pid()); }
 

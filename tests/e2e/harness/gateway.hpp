@@ -59,6 +59,7 @@ struct gateway_options {
   std::string failure_delay = "100ms";
   std::string handshake_timeout = "2s";
   bool relative_paths = false;   // name files relative to the config file's directory
+  bool end_revoked_sessions = true;
   env_list env{};                // extra environment (pam_wrapper)
 };
 
@@ -79,13 +80,24 @@ class gateway {
   int fd_count() const;
   std::string stderr_text() const { return server_->stderr_text(); }
   std::string stdout_text() const { return server_->stdout_text(); }
+  // Rewrites the configuration for `options` (listener ports: the current ones, new
+  // ones for extra listeners), sends SIGHUP and waits until the gateway logs the
+  // result. True when it logged "configuration reloaded", false on "reload failed".
+  bool reload(gateway_options options);
+  // The same with `yaml` written verbatim as the configuration file (broken configs).
+  bool reload_with_text(const std::string& yaml);
+
   // TERM and wait; returns the wait status.
   int stop() { return server_->terminate(); }
   // Process state, gateway stderr and the audit trail, to print when an assertion fails.
   std::string diagnostics();
 
  private:
+  bool signal_reload();
+
   gateway_options options_;
+  const temp_dir& temp_;
+  certs tls_;
   std::filesystem::path dir_;
   std::filesystem::path config_path_;
   std::vector<std::uint16_t> ports_;

@@ -101,6 +101,7 @@ std::filesystem::path write_gateway_config(const temp_dir& dir, const std::files
     if (t.shared) y << "    shared: " << (*t.shared ? "true" : "false") << "\n";
   }
   y << "policy:\n  handshake_timeout: " << o.handshake_timeout << "\n";
+  if (!o.end_revoked_sessions) y << "  end_revoked_sessions: false\n";
   y << "audit:\n  - type: file\n    path: " << name(gw_dir / "audit.jsonl") << "\n";
   return dir.write(rel(gw_dir / "config.yaml"), y.str(), 0600);
 }
