@@ -8,15 +8,6 @@
 #include "rfb/security.hpp"
 
 namespace vncgate::gateway {
-namespace {
-
-std::string subtype_list(const std::vector<std::uint32_t>& subtypes) {
-  std::string s;
-  for (auto t : subtypes) s += (s.empty() ? "" : ",") + std::to_string(t);
-  return s;
-}
-
-}  // namespace
 
 awaitable<bool> session::greet() {
   const auto& l = listener();
@@ -75,7 +66,7 @@ awaitable<bool> session::greet() {
   if (std::find(subtypes.begin(), subtypes.end(), *sub) == subtypes.end()) {
     // VeNCrypt has no refusal message for a subtype: closing is the answer.
     record_.set_outcome(outcome::no_common_security, "client chose VeNCrypt subtype " + std::to_string(*sub) +
-                                                         ", offered " + subtype_list(subtypes));
+                                                         ", offered " + comma_list(subtypes));
     co_return false;
   }
   vencrypt_subtype_ = *sub;

@@ -4,6 +4,7 @@
 // may call. Lines about a session carry its id. Never pass a secret.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace vncgate::gateway {
@@ -16,5 +17,13 @@ void log(log_level level, std::string_view session, std::string_view message) no
 inline void log_info(std::string_view message) noexcept { log(log_level::info, {}, message); }
 inline void log_warning(std::string_view message) noexcept { log(log_level::warning, {}, message); }
 inline void log_error(std::string_view message) noexcept { log(log_level::error, {}, message); }
+
+// "19,2,1": numbers (security types, subtypes) for a log line.
+template <class Range>
+std::string comma_list(const Range& numbers) {
+  std::string s;
+  for (auto n : numbers) s += (s.empty() ? "" : ",") + std::to_string(static_cast<unsigned long>(n));
+  return s;
+}
 
 }  // namespace vncgate::gateway

@@ -25,12 +25,6 @@ awaitable<error_code> connect_to(tcp::socket& socket, const endpoint& ep) {
   co_return cec;
 }
 
-std::string type_list(const rfb::bytes& types) {
-  std::string s;
-  for (auto t : types) s += (s.empty() ? "" : ",") + std::to_string(t);
-  return s;
-}
-
 }  // namespace
 
 awaitable<bool> session::login_upstream() {
@@ -72,7 +66,7 @@ awaitable<bool> session::login_upstream() {
                               where + " asks for a VNC password, but the target has no password_file");
   else
     co_return co_await refuse(outcome::upstream_unavailable, unavailable,
-                              where + " offers security types " + type_list(offer->types) +
+                              where + " offers security types " + comma_list(offer->types) +
                                   "; the gateway speaks None (1) and VncAuth (2)");
 
   if (upstream_version_ != rfb::protocol_version::v3_3) {
