@@ -86,6 +86,7 @@ server::server(std::filesystem::path config_path, std::shared_ptr<const runtime>
     workers_.push_back(std::make_unique<worker>());
     workers_.back()->rt = runtime_;
   }
+  signals_ = std::make_unique<asio::signal_set>(workers_.front()->io, SIGTERM, SIGINT, SIGHUP);
   warn_about(runtime_->cfg);
 }
 
@@ -212,9 +213,8 @@ void server::install(worker& w, std::shared_ptr<const runtime> rt, std::vector<l
 }
 
 awaitable<void> server::handle_signals() {
-  asio::signal_set signals(co_await asio::this_coro::executor, SIGTERM, SIGINT, SIGHUP);
   for (;;) {
-    auto [ec, signo] = co_await signals.async_wait(use_tuple);
+    auto [ec, signo] = co_await signals_->async_wait(use_tuple);
     if (ec) co_return;
     if (signo == SIGHUP) {
       try {
@@ -241,6 +241,7 @@ int server::run() {
   for (auto& w : workers_) w->thread = std::thread([&io = w->io] { io.run(); });
   for (auto& w : workers_) w->thread.join();
   // Destroying the io_contexts ends the sessions still open: their records say shutdown.
+  signals_.reset();
   workers_.clear();
   return 0;
 }

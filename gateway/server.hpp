@@ -14,7 +14,7 @@
 // SIGTERM and SIGINT stop the gateway.
 #pragma once
 
-#include <atomic>
+#include <boost/asio/signal_set.hpp>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -53,6 +53,9 @@ class server {
   std::shared_ptr<const runtime> runtime_;  // the newest; touched by the signal coroutine only
   services svc_;
   std::vector<std::unique_ptr<worker>> workers_;
+  // Created with the server, before any socket listens: a SIGHUP that arrives while
+  // starting must not find the default action (terminate) in place.
+  std::unique_ptr<boost::asio::signal_set> signals_;
 };
 
 }  // namespace vncgate::gateway
