@@ -15,7 +15,6 @@
 #include "gateway/runtime.hpp"
 #include "gateway/server.hpp"
 #include "gateway/version.hpp"
-#include "rfb/vnc_auth.hpp"
 
 namespace gw = vncgate::gateway;
 
@@ -98,12 +97,6 @@ int run(const char* path) {
     return 1;
   }
   gw::config& cfg = *loaded;
-  bool needs_des = false;
-  for (const auto& t : cfg.targets) needs_des = needs_des || !t.password.empty();
-  if (needs_des && !vncgate::rfb::vnc_auth_available()) {
-    gw::log_error("not started: DES for VNC authentication is unavailable (OpenSSL's legacy provider is missing)");
-    return 1;
-  }
   if (::geteuid() == 0)
     gw::log_warning("running as root; run vncgate as an unprivileged user (the systemd unit does)");
 

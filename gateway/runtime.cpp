@@ -1,11 +1,18 @@
 #include "gateway/runtime.hpp"
 
+#include <algorithm>
+
 #include "auth/file_backend.hpp"
 #include "auth/pam_backend.hpp"
+#include "rfb/vnc_auth.hpp"
 
 namespace vncgate::gateway {
 
 expected<std::shared_ptr<const runtime>, std::string> make_runtime(config cfg) {
+  bool uses_vnc_auth =
+      std::any_of(cfg.targets.begin(), cfg.targets.end(), [](const target_config& t) { return !t.password.empty(); });
+  if (uses_vnc_auth && !rfb::vnc_auth_available())
+    return unexpected(std::string("DES for VNC authentication is unavailable (OpenSSL's legacy provider is missing)"));
   auto tls = make_tls_contexts(cfg);
   if (!tls) return unexpected(tls.error());
   auto rt = std::make_shared<runtime>();

@@ -22,7 +22,8 @@ struct runtime {
   std::unique_ptr<auth::backend> backend;
 };
 
-// Builds the TLS contexts and the backend for a loaded config.
+// Builds the TLS contexts and the backend for a loaded config. Error: why it cannot
+// serve it (a key that does not load, DES missing while a target uses VncAuth).
 expected<std::shared_ptr<const runtime>, std::string> make_runtime(config cfg);
 
 struct services {

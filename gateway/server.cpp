@@ -11,7 +11,6 @@
 #include "gateway/log.hpp"
 #include "gateway/session.hpp"
 #include "gateway/session_registry.hpp"
-#include "rfb/vnc_auth.hpp"
 
 namespace vncgate::gateway {
 
@@ -152,9 +151,6 @@ void server::reload() {
     return reload_failed(std::to_string(loaded.error().size()) + " error(s) in " + config_path_.string());
   }
   config& cfg = *loaded;
-  bool needs_des =
-      std::any_of(cfg.targets.begin(), cfg.targets.end(), [](const target_config& t) { return !t.password.empty(); });
-  if (needs_des && !rfb::vnc_auth_available()) return reload_failed("DES for VNC authentication is unavailable");
   if (cfg.auth.threads != runtime_->cfg.auth.threads || cfg.workers != runtime_->cfg.workers)
     log_warning("reload: workers and auth.threads keep their values until a restart");
 
