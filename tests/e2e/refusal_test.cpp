@@ -10,11 +10,7 @@ using namespace vncgate::e2e;
 
 namespace {
 
-struct refusal_setup {
-  temp_dir dir;
-  certs tls = make_certs(dir);
-  xvnc_server desk{dir, {.password = vnc_password, .width = 320, .height = 240}};
-};
+using refusal_setup = small_desk_setup;
 
 }  // namespace
 

@@ -12,10 +12,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct reload_setup {
-  temp_dir dir;
-  certs tls = make_certs(dir);
-  xvnc_server desk{dir, {.password = vnc_password, .width = 320, .height = 240}};
+struct reload_setup : small_desk_setup {
   gateway_options options_allowing(std::vector<std::string> users) {
     return {.users = {alice, bob}, .targets = {target_for(desk, "desk", std::move(users))}};
   }

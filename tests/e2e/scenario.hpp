@@ -21,6 +21,13 @@
 namespace vncgate::e2e {
 
 inline const std::string vnc_password = "vncpass1";  // 8 chars: VncAuth uses only 8
+
+// A temp dir, a certificate and one 320x240 Xvnc desktop protected by vnc_password.
+struct small_desk_setup {
+  temp_dir dir;
+  certs tls = make_certs(dir);
+  xvnc_server desk{dir, {.password = vnc_password, .width = 320, .height = 240}};
+};
 inline const user_spec alice{"alice", "alice-pw-1", {"designers"}};
 inline const user_spec bob{"bob", "bob-pw-22", {}};
 inline const user_spec carol{"carol", "carol-pw-333", {"designers"}};
