@@ -286,6 +286,9 @@ std::string_view lockout_config::invalid_reason() const noexcept {
   if (window > longest || max_duration > longest || backoff_reset > longest) {
     return "lockout times must not exceed 3650 days";
   }
+  if (source_failures != 0 && source_failures < failures) {
+    return "lockout source_failures must be 0 (off) or at least failures";
+  }
   if (user_failures != 0 && user_failures < failures) {
     return "lockout user_failures must be 0 (off) or at least failures";
   }
@@ -370,7 +373,7 @@ lockout::~lockout() = default;
 void lockout::reconfigure(const lockout_config& config) {
   const auto n = sources_->shard_count();
   max_key_bytes_.store(std::max<std::size_t>(1, config.max_key_bytes));
-  sources_->configure(params_for(config, config.failures, n));
+  sources_->configure(params_for(config, config.source_failures, n));
   pairs_->configure(params_for(config, config.failures, n));
   users_->configure(params_for(config, config.user_failures, n));
   std::lock_guard lock(config_mutex_);

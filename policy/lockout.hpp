@@ -17,19 +17,24 @@
 //   normalised source address text. For IPv6 pass the /64 prefix, not the full address:
 //   one host owns a whole /64 and would otherwise get a fresh counter per address.
 //
-// Keys, each counted in its own table:
-//   source       — every failure from that address, whatever user it names;
-//   user_source  — failures for that user from that address;
-//   user         — failures for that user from anywhere, with its own (higher)
-//                  threshold; off unless `user_failures` is set, because it is the one
-//                  key an attacker elsewhere can use to lock a real user out.
-// Brute force from A against alice locks `source` A and `user_source` (alice, A); alice
-// from B is not locked (unless the per-user key is configured and exceeded).
+// Keys, each counted in its own table with its own threshold:
+//   user_source  — failures for that user from that address (`failures`, default 5);
+//   source       — every failure from that address, whatever user it names
+//                  (`source_failures`, default 20): higher than `failures` because many
+//                  people may share one NAT address, and a few of them mistyping their
+//                  own passwords must not lock out everyone behind it; 0 turns it off;
+//   user         — failures for that user from anywhere (`user_failures`); off unless
+//                  set, because it is the one key an attacker elsewhere can use to lock
+//                  a real user out.
+// Brute force from A against alice locks (alice, A) after `failures`; guessing at many
+// users from A locks `source` A after `source_failures`; alice from B is not locked
+// (unless the per-user key is configured and exceeded). Thresholds must be 0 (off) or
+// at least `failures` (invalid_reason).
 //
-// Counting: a sliding window. A key locks when `failures` failures fall within `window`
-// (a failure at t counts while now < t + window). The lock lasts `duration`, doubled at
-// each further lockout of the same key, up to `max_duration`; a key that has seen no
-// failure and no lock for `backoff_reset` starts again at `duration`. A key is locked
+// Counting: a sliding window. A key locks when its threshold of failures fall within
+// `window` (a failure at t counts while now < t + window). The lock lasts `duration`,
+// doubled at each further lockout of the same key, up to `max_duration`; a key that has
+// seen no failure and no lock for `backoff_reset` starts again at `duration`. A key is locked
 // while now < until: at `until` exactly it is free. Failures that arrive for a key while
 // it is locked (a race with a slower authentication) are not counted against it; its
 // counter starts from zero when the lock ends, and a further lockout doubles.
@@ -58,8 +63,9 @@
 //
 // reconfigure() applies new limits to the next decisions and keeps every counter, lock
 // and backoff level; a lock in force keeps its end. A smaller table size evicts at once
-// (by the same rule, locks excepted). `failures: 0` turns lockout off (check never
-// locks, failures are not counted); the counters kept still expire.
+// (by the same rule, locks excepted). `failures: 0` turns lockout off, every key
+// included (check never locks, failures are not counted); the counters kept still
+// expire. A threshold lowered below a key's count applies from its next failure.
 #pragma once
 
 #include <array>
@@ -74,7 +80,8 @@
 namespace vncgate::policy {
 
 struct lockout_config {
-  std::uint32_t failures = 5;                        // per source and per (user, source); 0 = off
+  std::uint32_t failures = 5;                        // per (user, source); 0 = all keys off
+  std::uint32_t source_failures = 20;                // per source, any user; 0 = this key off
   std::chrono::seconds window{std::chrono::minutes(10)};
   std::chrono::seconds duration{std::chrono::minutes(15)};
   std::chrono::seconds max_duration{std::chrono::hours(24)};  // backoff cap

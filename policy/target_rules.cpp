@@ -21,6 +21,9 @@ std::optional<std::size_t> find_target(std::span<const target_rule> targets,
 
 target_choice admitted_or_refused(std::span<const target_rule> targets, std::size_t index,
                                   std::string_view user, std::span<const std::string> groups) {
+  // Deny first: a denied user is `denied` even when the allow list would not admit them
+  // either, so the audit names the rule that the administrator wrote about them.
+  if (targets[index].deny.admits(user, groups)) return {std::nullopt, refusal::denied};
   if (targets[index].allow.admits(user, groups)) return {index, refusal::none};
   return {std::nullopt, refusal::not_allowed};
 }
@@ -33,6 +36,10 @@ bool access_list::admits(std::string_view user, std::span<const std::string> use
   if (contains(users, "*") || contains(users, user)) return true;
   return std::any_of(user_groups.begin(), user_groups.end(),
                      [&](const std::string& g) { return contains(groups, g); });
+}
+
+bool target_rule::admits(std::string_view user, std::span<const std::string> user_groups) const {
+  return allow.admits(user, user_groups) && !deny.admits(user, user_groups);
 }
 
 login_name split_login(std::string_view login, std::span<const target_rule> targets) {
@@ -67,7 +74,7 @@ target_choice choose_target(std::span<const target_rule> targets,
   }
   std::optional<std::size_t> only;
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    if (!targets[i].allow.admits(user, groups)) continue;
+    if (!targets[i].admits(user, groups)) continue;
     if (only) return {std::nullopt, refusal::ambiguous};
     only = i;
   }
@@ -82,6 +89,7 @@ std::string_view client_message(refusal r) noexcept {
     // One sentence for all of these so that a client cannot probe which targets exist.
     case refusal::unknown_target:
     case refusal::not_allowed:
+    case refusal::denied:
     case refusal::no_target:
     case refusal::listener_mismatch:
       return "target not allowed";
@@ -96,6 +104,7 @@ std::string_view to_string(refusal r) noexcept {
     case refusal::none: return "none";
     case refusal::unknown_target: return "unknown_target";
     case refusal::not_allowed: return "not_allowed";
+    case refusal::denied: return "denied";
     case refusal::no_target: return "no_target";
     case refusal::ambiguous: return "ambiguous";
     case refusal::listener_mismatch: return "listener_mismatch";

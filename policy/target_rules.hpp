@@ -10,6 +10,12 @@
 //   otherwise refused. The chosen target's allow list must then admit the user:
 //   a user name or one of the user's groups is listed, or the list holds "*"
 //   (any authenticated user). An empty list admits nobody.
+//
+// Deny wins over allow: a user whom the target's deny list admits (by name, by group,
+// or "*") is refused there with refusal::denied, whatever the allow list says. An empty
+// deny list denies nobody. Rule 3 counts only targets the user is allowed on and not
+// denied on. The client is told `denied` in the same words as `not_allowed`, so a
+// client cannot tell that a deny rule exists; the audit gets the precise word.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +36,10 @@ struct access_list {
 struct target_rule {
   std::string name;
   access_list allow;
+  access_list deny;  // wins over allow; empty: denies nobody
+  // allow admits and deny does not: whether the user may reach this target (also what a
+  // reload checks running sessions against).
+  bool admits(std::string_view user, std::span<const std::string> groups) const;
 };
 
 struct login_name {
@@ -47,6 +57,7 @@ enum class refusal {
   none,
   unknown_target,    // the named target does not exist (told to the user as not_allowed)
   not_allowed,       // the target exists but its allow list does not admit the user
+  denied,            // the target's deny list names the user (told to the user as not_allowed)
   no_target,         // the user may reach no target at all
   ambiguous,         // several targets possible and none named: log in as user@target
   listener_mismatch, // the listener is bound to another target than the one named

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 TEST_CASE("lockout: brute force from one address does not lock the user elsewhere",
           "[policy]") {
-  lockout l;
+  lockout l(source_at_failures());
   int locked_answers = 0;
   for (int i = 0; i < 50; ++i) {
     if (attempt(l, "alice", "127.0.0.1", t0 + 1s * i).locked) ++locked_answers;
@@ -45,7 +45,7 @@ TEST_CASE("lockout: the per-user key locks everywhere only when configured and e
   lockout_config c;
   c.user_failures = 12;
   lockout l(c);
-  // 5 counted failures from each address (then its source locks): 5, 10, 15.
+  // 5 counted failures from each address (then (alice, address) locks): 5, 10, 15.
   const std::vector<std::string> sources{"127.0.0.1", "127.0.0.3", "127.0.0.4"};
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < 20; ++i) attempt(l, "alice", sources[round], t0 + 1s * i);
@@ -68,7 +68,7 @@ TEST_CASE("lockout: the per-user key locks everywhere only when configured and e
 
 TEST_CASE("lockout: success clears (user, source) only, never the source evidence",
           "[policy]") {
-  lockout l;
+  lockout l(source_at_failures());
   SECTION("an owned account between guesses does not reset the source counter") {
     const std::vector<std::string> victims{"bob", "carol", "dave", "erin", "frank"};
     lockout_verdict last;
@@ -169,7 +169,7 @@ TEST_CASE("lockout: tables stay bounded under a flood of random users and source
 }
 
 TEST_CASE("lockout: eviction order when a table is full", "[policy]") {
-  lockout_config c;
+  auto c = source_at_failures();
   c.max_entries = 3;
   lockout l(c, 1);  // one shard: the order is exact
 
@@ -224,7 +224,7 @@ TEST_CASE("lockout: eviction order when a table is full", "[policy]") {
 }
 
 TEST_CASE("lockout: prune keeps locks and backoff, drops the rest", "[policy]") {
-  lockout l;
+  lockout l(source_at_failures());
   fail_n(l, "alice", "10.0.0.1", t0, 5);
   l.record_failure("bob", "10.0.0.2", t0);
   CHECK(l.size().source == 2);

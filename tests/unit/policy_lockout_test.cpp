@@ -18,6 +18,7 @@ using namespace std::chrono_literals;
 TEST_CASE("lockout defaults follow the design contract", "[policy]") {
   const lockout_config c;
   CHECK(c.failures == 5);
+  CHECK(c.source_failures == 20);  // many people may share one NAT address
   CHECK(c.window == 10min);
   CHECK(c.duration == 15min);
   CHECK(c.user_failures == 0);  // the per-user key is off unless configured
@@ -35,6 +36,8 @@ TEST_CASE("lockout_config::invalid_reason", "[policy]") {
       [](lockout_config& c) { c.backoff_reset = -1s; },
       [](lockout_config& c) { c.max_duration = 24h * 4000; },
       [](lockout_config& c) { c.user_failures = c.failures - 1; },
+      [](lockout_config& c) { c.source_failures = c.failures - 1; },
+      [](lockout_config& c) { c.source_failures = 1; },
       [](lockout_config& c) { c.max_entries = 0; },
       [](lockout_config& c) { c.max_key_bytes = 0; },
   }));
@@ -44,6 +47,7 @@ TEST_CASE("lockout_config::invalid_reason", "[policy]") {
 
   lockout_config fine;
   fine.user_failures = fine.failures;  // equal is allowed, higher the usual
+  fine.source_failures = fine.failures;
   fine.max_duration = fine.duration;
   CHECK(fine.invalid_reason().empty());
 }
@@ -52,6 +56,7 @@ TEST_CASE("lockout: threshold - 1 failures pass, the threshold-th locks", "[poli
   const std::uint32_t threshold = GENERATE(1u, 2u, 5u, 7u);
   lockout_config c;
   c.failures = threshold;
+  c.source_failures = threshold;
   lockout l(c);
   for (std::uint32_t i = 1; i < threshold; ++i) {
     const auto v = l.record_failure("alice", "127.0.0.1", t0 + 1s * i);
@@ -107,7 +112,7 @@ TEST_CASE("lockout: a sliding window; failures older than it do not count", "[po
 }
 
 TEST_CASE("lockout: the lock ends exactly at until, then counting starts again", "[policy]") {
-  lockout l;
+  lockout l(source_at_failures());
   fail_n(l, "alice", "10.0.0.1", t0, 5);
   const auto until = t0 + 15min;
   CHECK(l.check("alice", "10.0.0.1", until - 1ns).locked);
@@ -223,7 +228,7 @@ TEST_CASE("lockout: reconfigure keeps counters and locks", "[policy]") {
     CHECK_FALSE(l.check("alice", "10.0.0.1", t0 + 15min).locked);
   }
   SECTION("a smaller table evicts at once, locks excepted") {
-    lockout_config big;
+    auto big = source_at_failures();
     big.max_entries = 100;
     lockout m(big, 1);
     fail_n(m, "u", "locked", t0, 5);

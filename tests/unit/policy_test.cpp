@@ -1,4 +1,5 @@
-// policy_test.cpp — user/group -> target decisions.
+// policy_test.cpp — user/group -> target decisions: splitting user@target, access lists,
+// the three ways a target is chosen, deny rules over allow rules, and refusal wording.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -11,10 +12,10 @@ using namespace vncgate::policy;
 namespace {
 
 const std::vector<target_rule> rules{
-    {"design-ws", {{"alice"}, {"designers"}}},
-    {"build-box", {{"bob"}, {"builders", "designers"}}},
-    {"kiosk", {{"*"}, {}}},
-    {"locked", {{}, {}}},
+    {"design-ws", {{"alice"}, {"designers"}}, {}},
+    {"build-box", {{"bob"}, {"builders", "designers"}}, {}},
+    {"kiosk", {{"*"}, {}}, {}},
+    {"locked", {{}, {}}, {}},
 };
 
 const std::vector<std::string> no_groups;
@@ -154,9 +155,9 @@ TEST_CASE("choose_target: a named target", "[policy]") {
 
 TEST_CASE("choose_target: nothing named", "[policy]") {
   const std::vector<target_rule> small{
-      {"design-ws", {{"alice"}, {"designers"}}},
-      {"build-box", {{"bob"}, {"builders"}}},
-      {"locked", {}},
+      {"design-ws", {{"alice"}, {"designers"}}, {}},
+      {"build-box", {{"bob"}, {"builders"}}, {}},
+      {"locked", {}, {}},
   };
   SECTION("exactly one allowed") {
     const auto c = choose_target(small, std::nullopt, "", "bob", no_groups);
@@ -185,8 +186,8 @@ TEST_CASE("choose_target: nothing named", "[policy]") {
 }
 
 TEST_CASE("refusal messages", "[policy]") {
-  const auto r = GENERATE(refusal::unknown_target, refusal::not_allowed, refusal::no_target,
-                          refusal::ambiguous, refusal::listener_mismatch);
+  const auto r = GENERATE(refusal::unknown_target, refusal::not_allowed, refusal::denied,
+                          refusal::no_target, refusal::ambiguous, refusal::listener_mismatch);
   CAPTURE(to_string(r));
   const std::string msg(client_message(r));
   CHECK_FALSE(msg.empty());
@@ -199,8 +200,110 @@ TEST_CASE("refusal messages", "[policy]") {
 TEST_CASE("refusals that could reveal which targets exist read the same", "[policy]") {
   CHECK(client_message(refusal::unknown_target) == client_message(refusal::not_allowed));
   CHECK(client_message(refusal::listener_mismatch) == client_message(refusal::not_allowed));
+  // A deny rule is never revealed: the client reads what any other refusal reads.
+  CHECK(client_message(refusal::denied) == client_message(refusal::not_allowed));
+  CHECK(std::string(client_message(refusal::denied)).find("den") == std::string::npos);
+  CHECK(to_string(refusal::denied) == "denied");
   CHECK(to_string(refusal::not_allowed) == "not_allowed");
   CHECK(to_string(refusal::unknown_target) == "unknown_target");
   CHECK(to_string(refusal::ambiguous) == "ambiguous");
   CHECK(client_message(refusal::none).empty());
+}
+
+TEST_CASE("deny wins over allow, by user, by group or by wildcard", "[policy]") {
+  struct row {
+    const char* what;
+    access_list allow;
+    access_list deny;
+    const char* user;
+    std::vector<std::string> groups;
+    refusal expected;
+  };
+  using g = std::vector<std::string>;
+  const auto r = GENERATE(values<row>({
+      {"no deny rule", {{"alice"}, {}}, {}, "alice", {}, refusal::none},
+      {"denied by name, allowed by name", {{"alice"}, {}}, {{"alice"}, {}}, "alice", {}, refusal::denied},
+      {"denied by name, allowed by group", {{}, {"designers"}}, {{"alice"}, {}}, "alice", g{"designers"},
+       refusal::denied},
+      {"denied by group, allowed by name", {{"alice"}, {}}, {{}, {"contractors"}}, "alice",
+       g{"staff", "contractors"}, refusal::denied},
+      {"denied and allowed by the same group", {{}, {"designers"}}, {{}, {"designers"}}, "bob",
+       g{"designers"}, refusal::denied},
+      {"* in deny users denies everyone", {{"alice"}, {"designers"}}, {{"*"}, {}}, "alice", g{"designers"},
+       refusal::denied},
+      {"* in both", {{"*"}, {}}, {{"*"}, {}}, "zed", {}, refusal::denied},
+      {"allowed by *, another user denied", {{"*"}, {}}, {{"mallory"}, {}}, "bob", {}, refusal::none},
+      {"allowed by *, this user denied", {{"*"}, {}}, {{"mallory"}, {}}, "mallory", {}, refusal::denied},
+      {"* in deny groups is a group name, not a wildcard", {{"alice"}, {}}, {{}, {"*"}}, "alice",
+       g{"designers"}, refusal::none},
+      {"... which a user may belong to", {{"alice"}, {}}, {{}, {"*"}}, "alice", g{"*"}, refusal::denied},
+      {"names are case-sensitive in deny too", {{"alice"}, {}}, {{"Alice"}, {"Staff"}}, "alice", g{"staff"},
+       refusal::none},
+      {"neither allowed nor denied", {{"alice"}, {}}, {{"mallory"}, {}}, "bob", {}, refusal::not_allowed},
+      {"denied and not allowed either: the audit says denied", {{"alice"}, {}}, {{"mallory"}, {}}, "mallory",
+       {}, refusal::denied},
+      {"a group named like a denied user does not count", {{"*"}, {}}, {{"alice"}, {}}, "bob", g{"alice"},
+       refusal::none},
+  }));
+  CAPTURE(r.what);
+  const std::vector<target_rule> one{{"desk", r.allow, r.deny}};
+  const bool admitted = r.expected == refusal::none;
+  CHECK(one[0].admits(r.user, r.groups) == admitted);
+
+  // The same answer whichever way the target is chosen.
+  const auto named = choose_target(one, std::nullopt, "desk", r.user, r.groups);
+  CHECK(named.why == r.expected);
+  CHECK(named.index.has_value() == admitted);
+  const auto bound = choose_target(one, 0, "", r.user, r.groups);
+  CHECK(bound.why == r.expected);
+  CHECK(bound.index.has_value() == admitted);
+  // Rule 3 knows only "reachable or not": a denied target is not reachable.
+  const auto only = choose_target(one, std::nullopt, "", r.user, r.groups);
+  CHECK(only.why == (admitted ? refusal::none : refusal::no_target));
+  CHECK(only.index.has_value() == admitted);
+}
+
+TEST_CASE("choose_target: a target the user is denied on is not reachable", "[policy]") {
+  const std::vector<target_rule> set{
+      {"design-ws", {{"alice"}, {"designers"}}, {{}, {"contractors"}}},
+      {"build-box", {{"*"}, {}}, {{"mallory"}, {}}},
+      {"kiosk", {{}, {"kiosk-users"}}, {{"carol"}, {}}},
+  };
+  using g = std::vector<std::string>;
+  SECTION("without deny rules these users would be ambiguous") {
+    CHECK(choose_target(set, std::nullopt, "", "erin", g{"kiosk-users"}).why == refusal::ambiguous);
+    CHECK(choose_target(set, std::nullopt, "", "erin", g{"designers"}).why == refusal::ambiguous);
+  }
+  SECTION("denied on one of two: the other is the only one") {
+    const auto c = choose_target(set, std::nullopt, "", "carol", g{"kiosk-users"});
+    CHECK(c.why == refusal::none);
+    CHECK(c.index == std::optional<std::size_t>(1));
+    const auto d = choose_target(set, std::nullopt, "", "dave", g{"designers", "contractors"});
+    CHECK(d.why == refusal::none);
+    CHECK(d.index == std::optional<std::size_t>(1));
+  }
+  SECTION("denied on two of three: the third") {
+    const auto m = choose_target(set, std::nullopt, "", "mallory", g{"designers", "contractors", "kiosk-users"});
+    CHECK(m.why == refusal::none);
+    CHECK(m.index == std::optional<std::size_t>(2));
+  }
+  SECTION("denied everywhere it was allowed: no target") {
+    const std::vector<target_rule> two{set[0], set[1]};
+    const auto c = choose_target(two, std::nullopt, "", "mallory", g{"designers", "contractors"});
+    CHECK(c.why == refusal::no_target);
+    CHECK_FALSE(c.index);
+  }
+  SECTION("a named target that denies the user: denied, not a fallback to another") {
+    const auto c = choose_target(set, std::nullopt, "kiosk", "carol", g{"kiosk-users"});
+    CHECK(c.why == refusal::denied);
+    CHECK_FALSE(c.index);
+  }
+  SECTION("a listener bound elsewhere still reads listener_mismatch") {
+    const auto c = choose_target(set, 0, "kiosk", "carol", no_groups);
+    CHECK(c.why == refusal::listener_mismatch);
+  }
+  SECTION("an unknown target named stays unknown_target") {
+    const auto c = choose_target(set, std::nullopt, "nope", "mallory", no_groups);
+    CHECK(c.why == refusal::unknown_target);
+  }
 }
