@@ -197,10 +197,12 @@ client_message_filter::step client_message_filter::parse_head() {
       entries_left_ = count;
       entry_seen_ = false;
       entries_enable_extended_mouse_ = false;
+      entries_enable_desktop_name_ = false;
       if (count > 0) {
         phase_ = phase::entries;
       } else {
         extended_mouse_ = false;
+        desktop_name_ = false;
       }
       return step::complete;
     }
@@ -331,6 +333,7 @@ void client_message_filter::finish_entry(output& out, bool held, std::size_t beg
     out.emit(byte_view(head_).subspan(0, 4));
   } else {
     if (value == pseudo_encoding_extended_mouse_buttons) entries_enable_extended_mouse_ = true;
+    if (value == pseudo_encoding_desktop_name) entries_enable_desktop_name_ = true;
     if (held) {
       out.emit(byte_view(head_).subspan(0, 4));
     } else {
@@ -342,6 +345,7 @@ void client_message_filter::finish_entry(output& out, bool held, std::size_t beg
   have_ = 0;
   if (--entries_left_ == 0) {
     extended_mouse_ = entries_enable_extended_mouse_;
+    desktop_name_ = entries_enable_desktop_name_;
     phase_ = phase::type;
   }
 }

@@ -65,6 +65,7 @@ inline constexpr std::uint8_t qemu = 255;                       // 2 + per subme
 }  // namespace client_message_type
 
 inline constexpr std::uint32_t pseudo_encoding_extended_mouse_buttons = 0xFFFFFEC4;  // -316
+inline constexpr std::uint32_t pseudo_encoding_desktop_name = 0xFFFFFECD;            // -307
 
 // What a message is, for counters and drop decisions.
 enum class client_message_kind : std::uint8_t {
@@ -168,6 +169,9 @@ class client_message_filter {
   const client_message_counters& counters() const noexcept { return counters_; }
   std::size_t held_bytes() const noexcept;    // bytes kept from earlier calls, <= max_held
   bool at_message_boundary() const noexcept;  // no message begun and unfinished
+  // The client's last complete SetEncodings named DesktopName (-307): the server may
+  // rename the desktop with a FramebufferUpdate (see rfb/server_messages.hpp).
+  bool client_accepts_desktop_name() const noexcept { return desktop_name_; }
 
  private:
   using forward_fn = void (*)(void* context, byte_view bytes);
@@ -186,6 +190,7 @@ class client_message_filter {
   filter_rules rules_;
   bool neutralise_extended_mouse_;  // any drop rule: see the header comment
   bool extended_mouse_ = false;     // the last SetEncodings enabled ExtendedMouseButtons
+  bool desktop_name_ = false;       // the last SetEncodings named DesktopName
 
   phase phase_ = phase::type;
   std::array<std::uint8_t, max_held> head_{};  // the head, or the current encoding entry
@@ -197,6 +202,7 @@ class client_message_filter {
   std::uint32_t entries_left_ = 0;
   bool entry_seen_ = false;  // an entry of this SetEncodings was passed on
   bool entries_enable_extended_mouse_ = false;
+  bool entries_enable_desktop_name_ = false;
   std::array<std::uint8_t, 4> previous_entry_{};  // as passed on
   filter_error error_{};
   client_message_counters counters_;

@@ -366,3 +366,21 @@ TEST_CASE("rfb client filter: a forwarded paste streams through as it arrives", 
   CHECK(out.size() == 8 + 8192);
   CHECK(f.at_message_boundary());
 }
+
+TEST_CASE("rfb client filter: DesktopName support follows the last complete SetEncodings", "[rfb]") {
+  client_message_filter f(filter_rules{.drop_input = true});
+  bytes out;
+  CHECK_FALSE(f.client_accepts_desktop_name());
+  // Raw, DesktopName (-307), split inside the second entry: not yet applied.
+  REQUIRE(f.feed(hex("02 00 0002 00000000 ffff"), out).has_value());
+  CHECK_FALSE(f.client_accepts_desktop_name());
+  REQUIRE(f.feed(hex("fecd"), out).has_value());
+  CHECK(f.client_accepts_desktop_name());
+  // A later SetEncodings without it takes it back; an empty one too.
+  REQUIRE(f.feed(hex("02 00 0001 00000007"), out).has_value());
+  CHECK_FALSE(f.client_accepts_desktop_name());
+  REQUIRE(f.feed(hex("02 00 0001 fffffecd"), out).has_value());
+  CHECK(f.client_accepts_desktop_name());
+  REQUIRE(f.feed(hex("02 00 0000"), out).has_value());
+  CHECK_FALSE(f.client_accepts_desktop_name());
+}

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "rfb/init.hpp"
+#include "rfb/server_messages.hpp"
 #include "rfb_test_support.hpp"
 
 using namespace vncgate::rfb;
@@ -57,4 +58,16 @@ TEST_CASE("rfb ServerInit: name length bound", "[rfb]") {
   const auto d = decode_server_init(at_limit);
   REQUIRE(d.has_value());
   REQUIRE(d->value.name.size() == max_desktop_name);
+}
+
+TEST_CASE("DesktopName update: golden bytes, and long names are cut at 255", "[server_messages]") {
+  using vncgate::rfb::bytes;
+  const bytes expected{0, 0, 0, 1,                    // FramebufferUpdate, padding, 1 rectangle
+                       0, 0, 0, 0, 0, 0, 0, 0,        // x y w h
+                       0xFF, 0xFF, 0xFE, 0xCD,        // -307
+                       0, 0, 0, 3, 'b', 'y', 'e'};
+  CHECK(vncgate::rfb::encode_desktop_name_update("bye") == expected);
+  auto long_name = vncgate::rfb::encode_desktop_name_update(std::string(300, 'x'));
+  REQUIRE(long_name.size() == 20 + 255);
+  CHECK(long_name[19] == 255);
 }
