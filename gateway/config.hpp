@@ -14,7 +14,11 @@
 #include <vector>
 
 #include "auth/file_backend.hpp"
+#include "policy/cidr.hpp"
+#include "policy/lockout.hpp"
+#include "policy/session_caps.hpp"
 #include "policy/target_rules.hpp"
+#include "policy/token_bucket.hpp"
 #include "rfb/expected.hpp"
 
 namespace vncgate::gateway {
@@ -37,6 +41,8 @@ struct listener_config {
   listener_security security = listener_security::vencrypt;
   std::optional<std::size_t> target;   // index into config::targets when bound to one
   bool allow_anonymous_tls = false;    // vencrypt only: also offer TLSPlain (259)
+  policy::access_rules addresses;      // allow_cidrs / deny_cidrs: applied after the global ones
+  std::optional<bool> greet_refused;   // overrides policy.greet_refused for this listener
 };
 
 struct tls_config {
@@ -61,12 +67,33 @@ struct target_config {
   std::optional<std::filesystem::path> password_file;  // absent: the target uses None
   std::string password;                        // read from password_file at load
   policy::access_list allow;
+  policy::access_list deny;                    // wins over allow; empty: denies nobody
+  policy::access_list view_only;               // who gets view-only; empty: nobody
+  policy::access_list block_paste;             // whose paste-in (client cut text) is dropped
   std::optional<bool> shared;                  // forced shared flag; absent: the client's
   milliseconds connect_timeout{5000};
+  std::optional<milliseconds> idle_timeout;    // overrides policy.idle_timeout (0: none)
+  std::optional<milliseconds> max_session;     // overrides policy.max_session (0: none)
 };
 
 struct policy_config {
+  // At accept, before any byte is sent.
+  policy::access_rules addresses;              // allow_cidrs / deny_cidrs
+  bool greet_refused = false;                  // refused at accept: RFB failure message (true) or close
+  // connections_per_minute_per_ip (60) with connection_burst_per_ip (20); absent: none (key 0)
+  std::optional<policy::keyed_rate_limit> per_source_rate =
+      policy::keyed_rate_limit{.rate = {.tokens = 60, .per = std::chrono::minutes(1), .burst = 20}};
+  std::optional<policy::rate_limit> global_rate;            // connections_per_minute; absent: none
+  std::size_t max_handshakes = 1024;           // connections not yet authenticated; 0 = unlimited
+  std::size_t max_handshakes_per_ip = 32;      // the same per source (IPv6: per /64); 0 = unlimited
   milliseconds handshake_timeout{10000};
+  // Around authentication.
+  policy::lockout_config lockout;
+  bool reveal_lockout = false;                 // tell a locked-out client so (default: the same failure)
+  // Sessions.
+  policy::session_limits sessions;             // max_sessions*, plus each target's max_sessions
+  milliseconds idle_timeout{0};                // no client input for this long ends a session; 0 = none
+  milliseconds max_session{0};                 // longest session; 0 = none
   bool end_revoked_sessions = true;            // on reload: end sessions the new rules refuse
 };
 

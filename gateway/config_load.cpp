@@ -2,13 +2,15 @@
 //
 // The schema is documented key by key in docs/configuration.md; keep the two in step.
 // Sections are read in an order that lets cross-references resolve (targets before the
-// listeners that name them); errors are sorted by position at the end.
+// listeners that name them); errors are sorted by position at the end. The policy
+// section and the access rules it shares with targets are read in config_policy.cpp.
 #include <algorithm>
 #include <memory>
 #include <tuple>
 
 #include "auth/secret_file.hpp"
 #include "gateway/config.hpp"
+#include "gateway/config_policy.hpp"
 #include "gateway/config_yaml.hpp"
 
 namespace vncgate::gateway {
@@ -22,19 +24,17 @@ namespace fs = std::filesystem;
 constexpr std::string_view top_keys[] = {"workers", "listeners", "tls",   "auth",
                                          "targets", "policy",    "audit"};
 constexpr std::string_view top_not_supported[] = {"metrics"};
-constexpr std::string_view listener_keys[] = {"address", "security", "target",
-                                              "allow_anonymous_tls", "proxy_protocol"};
+constexpr std::string_view listener_keys[] = {"address",        "security",    "target",
+                                              "allow_anonymous_tls", "proxy_protocol",
+                                              "allow_cidrs",    "deny_cidrs",  "greet_refused"};
 constexpr std::string_view tls_keys[] = {"certificate", "private_key"};
 constexpr std::string_view tls_not_supported[] = {"client_ca"};
 constexpr std::string_view auth_keys[] = {"backend",       "pam_service",   "users_file",
                                           "second_factor", "failure_delay", "threads"};
-constexpr std::string_view target_keys[] = {"name",          "host",  "display", "port",
-                                            "password_file", "allow", "shared",  "connect_timeout"};
-constexpr std::string_view target_not_supported[] = {"view_only"};
-constexpr std::string_view allow_keys[] = {"users", "groups"};
-constexpr std::string_view policy_keys[] = {"handshake_timeout", "end_revoked_sessions"};
-constexpr std::string_view policy_not_supported[] = {
-    "allow_cidrs", "connections_per_minute_per_ip", "lockout", "idle_timeout", "max_session"};
+constexpr std::string_view target_keys[] = {
+    "name",  "host",      "display",     "port",         "password_file", "allow",
+    "deny",  "view_only", "block_paste", "max_sessions", "idle_timeout",  "max_session",
+    "shared", "connect_timeout"};
 constexpr std::string_view audit_keys[] = {"type", "path"};
 
 bool is_name_char(char c) {
@@ -64,7 +64,7 @@ class loader {
     read_listeners(top.require("listeners"));
     read_tls(top.require("tls"));
     read_auth(top.require("auth"));
-    read_policy(top.get("policy"));
+    read_policy(top.get("policy"), cfg_.policy, errors_);
     read_audit(top.get("audit"));
   }
 
@@ -90,13 +90,13 @@ class loader {
     // Reserved up front: a reallocation would move passwords and leave copies behind.
     cfg_.targets.reserve(f.value.size());
     for (const auto& node : f.value) read_target(field(node));
-    for (const auto& t : cfg_.targets) cfg_.target_rules.push_back({t.name, t.allow});
+    for (const auto& t : cfg_.targets) cfg_.target_rules.push_back({t.name, t.allow, t.deny});
   }
 
   void read_target(const field& f) {
     auto& t = cfg_.targets.emplace_back();
     target_lines_.push_back(0);
-    const yaml_map m(f, "target", target_keys, target_not_supported, errors_);
+    const yaml_map m(f, "target", target_keys, {}, errors_);
     if (!m.valid()) return;
 
     const auto name_field = m.require("name");
@@ -145,19 +145,21 @@ class loader {
       }
     }
 
-    const auto allow_field = m.require("allow");
-    const yaml_map allow(allow_field, "allow", allow_keys, {}, errors_);
-    if (allow.valid()) {
-      if (!allow.has("users") && !allow.has("groups")) {
-        errors_.add(allow_field, "allow needs users, groups or both");
-      }
-      if (auto users = read_string_list(allow.get("users"), "users", errors_)) {
-        t.allow.users = std::move(*users);
-      }
-      if (auto groups = read_string_list(allow.get("groups"), "groups", errors_)) {
-        t.allow.groups = std::move(*groups);
-      }
+    if (auto allow = read_access_list(m.require("allow"), "allow", errors_)) {
+      t.allow = std::move(*allow);
     }
+    if (auto deny = read_access_list(m.get("deny"), "deny", errors_)) t.deny = std::move(*deny);
+    if (auto view_only = read_access_list(m.get("view_only"), "view_only", errors_)) {
+      t.view_only = std::move(*view_only);
+    }
+    if (auto block = read_access_list(m.get("block_paste"), "block_paste", errors_)) {
+      t.block_paste = std::move(*block);
+    }
+    if (auto cap = read_integer(m.get("max_sessions"), "max_sessions", 0, 1'000'000, errors_)) {
+      cfg_.policy.sessions.target_limits[t.name] = static_cast<std::size_t>(*cap);
+    }
+    t.idle_timeout = read_session_duration(m.get("idle_timeout"), "idle_timeout", errors_);
+    t.max_session = read_session_duration(m.get("max_session"), "max_session", errors_);
 
     if (auto shared = read_bool(m.get("shared"), "shared", errors_)) t.shared = *shared;
     if (auto timeout = read_duration(m.get("connect_timeout"), "connect_timeout", 1ms, 5min,
@@ -222,6 +224,21 @@ class loader {
         errors_.add(anonymous_field, "allow_anonymous_tls is only valid with security: vencrypt");
       }
       l.allow_anonymous_tls = *anonymous;
+    }
+
+    if (auto allow = read_cidr_list(m.get("allow_cidrs"), "allow_cidrs", errors_)) {
+      l.addresses.allow = std::move(*allow);
+    }
+    if (auto deny = read_cidr_list(m.get("deny_cidrs"), "deny_cidrs", errors_)) {
+      l.addresses.deny = std::move(*deny);
+    }
+    const auto greet_field = m.get("greet_refused");
+    if (auto greet = read_bool(greet_field, "greet_refused", errors_)) {
+      // A tls listener speaks TLS first: there is no plain RFB to send a refusal in.
+      if (*greet && security == listener_security::tls) {
+        errors_.add(greet_field, "greet_refused: true is only valid with security: vencrypt");
+      }
+      l.greet_refused = *greet;
     }
 
     const auto proxy_field = m.get("proxy_protocol");
@@ -299,18 +316,6 @@ class loader {
     }
     if (auto threads = read_integer(m.get("threads"), "threads", 1, 256, errors_)) {
       a.threads = static_cast<std::size_t>(*threads);
-    }
-  }
-
-  void read_policy(const field& f) {
-    const yaml_map m(f, "policy", policy_keys, policy_not_supported, errors_);
-    if (!m.valid()) return;
-    if (auto timeout = read_duration(m.get("handshake_timeout"), "handshake_timeout", 1s, 10min,
-                                     errors_)) {
-      cfg_.policy.handshake_timeout = *timeout;
-    }
-    if (auto end = read_bool(m.get("end_revoked_sessions"), "end_revoked_sessions", errors_)) {
-      cfg_.policy.end_revoked_sessions = *end;
     }
   }
 

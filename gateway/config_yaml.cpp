@@ -90,7 +90,7 @@ yaml_map::yaml_map(const field& f, std::string_view what, std::span<const std::s
       if (seen) {
         errors_.add(kv.first, "duplicate key '" + key + "' in " + what_);
       } else {
-        entries_.push_back({key, field(kv.second, kv.first)});
+        entries_.push_back({key, field(kv.second, kv.first), kv.first.Mark()});
       }
     } else if (std::find(not_supported.begin(), not_supported.end(), key) !=
                not_supported.end()) {
@@ -109,6 +109,13 @@ field yaml_map::get(std::string_view key) const {
     if (e.key == key) return e.value;
   }
   return field{};
+}
+
+YAML::Mark yaml_map::key_mark(std::string_view key) const {
+  for (const auto& e : entries_) {
+    if (e.key == key) return e.key_mark;
+  }
+  return YAML::Mark::null_mark();
 }
 
 field yaml_map::require(std::string_view key) const {
@@ -233,6 +240,36 @@ std::optional<std::vector<std::string>> read_string_list(const field& n,
     } else {
       out.push_back(node.Scalar());
     }
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<std::vector<policy::cidr>> read_cidr_list(const field& n, std::string_view name,
+                                                        error_list& e) {
+  if (!n.present()) return std::nullopt;
+  const std::string shape = "expected a list of addresses or CIDR ranges for " + std::string(name);
+  if (!n.value.IsSequence()) {
+    e.add(n, shape);
+    return std::nullopt;
+  }
+  std::vector<policy::cidr> out;
+  bool ok = true;
+  for (const auto& node : n.value) {
+    const field item(node);
+    const auto& place = item.mark.is_null() ? n.mark : item.mark;
+    if (!is_value(item) || node.Scalar().empty()) {
+      e.add(place, shape);
+      ok = false;
+      continue;
+    }
+    auto parsed = policy::parse_cidr(node.Scalar());
+    if (!parsed.value) {
+      e.add(place, std::move(parsed.error));
+      ok = false;
+      continue;
+    }
+    out.push_back(*parsed.value);
   }
   if (!ok) return std::nullopt;
   return out;

@@ -70,11 +70,15 @@ class yaml_map {
   // As get(), but reports "<what> is missing '<key>'" at the mapping when absent.
   field require(std::string_view key) const;
   const YAML::Mark& mark() const noexcept { return mark_; }
+  // Where the key itself is written (for errors about a whole sub-mapping); the null
+  // mark when the key is absent.
+  YAML::Mark key_mark(std::string_view key) const;
 
  private:
   struct entry {
     std::string key;
     field value;
+    YAML::Mark key_mark;
   };
   YAML::Mark mark_;
   std::string what_;
@@ -96,6 +100,10 @@ std::optional<std::chrono::milliseconds> read_duration(const field& f, std::stri
                                                        error_list& e);
 std::optional<std::vector<std::string>> read_string_list(const field& f, std::string_view name,
                                                          error_list& e);
+// A list of addresses and CIDR ranges (policy::parse_cidr); each bad entry is reported at
+// the entry with parse_cidr's sentence. An empty list is valid (no rule).
+std::optional<std::vector<policy::cidr>> read_cidr_list(const field& f, std::string_view name,
+                                                        error_list& e);
 // A file path; relative paths are taken against base_dir. Result is absolute and normal.
 std::optional<std::filesystem::path> read_path(const field& f, std::string_view name,
                                                const std::filesystem::path& base_dir,

@@ -1,4 +1,5 @@
 // main.cpp — the vncgate command line: run, check-config, hash-password, --version.
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -89,7 +90,17 @@ int hash_password() {
   return 0;
 }
 
+// Every session holds two descriptors; the usual soft limit of 1024 would cap a bastion
+// at about 500 sessions while the hard limit allows far more.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) gw::log_warning("could not raise the open-file limit");
+}
+
 int run(const char* path) {
+  raise_descriptor_limit();
   auto loaded = gw::load_config(path);
   if (!loaded) {
     print_errors(loaded.error());
@@ -107,12 +118,13 @@ int run(const char* path) {
   }
   std::size_t workers = cfg.workers;
   boost::asio::thread_pool auth_pool(cfg.auth.threads);
+  gw::admission gate(cfg.policy);
   auto rt = gw::make_runtime(std::move(cfg));
   if (!rt) {
     gw::log_error("not started: " + rt.error());
     return 1;
   }
-  gw::server server(path, *rt, gw::services{**audit, auth_pool}, workers);
+  gw::server server(path, *rt, gw::services{**audit, auth_pool, gate}, workers);
   if (auto bound = server.bind(); !bound) {
     gw::log_error("not started: " + bound.error());
     return 1;

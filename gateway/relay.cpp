@@ -4,6 +4,12 @@
 // stops us reading from its peer (backpressure), so memory never grows with traffic.
 // When the client stops sending, the target's send side is shut and the target gets a
 // short grace period to finish; when the target closes, the session is over.
+//
+// The client->target direction runs through rfb::client_message_filter when the session
+// has a right to enforce (view-only, block_paste) or an idle timeout to measure: whole
+// messages are dropped, never bytes, and input resets the idle clock. Sessions with
+// neither relay the client's bytes untouched. session_clock ends the session at the
+// idle timeout or the maximum session length.
 #include <array>
 #include <memory>
 
@@ -50,7 +56,14 @@ awaitable<void> session::relay() {
   client_in_.release();
   upstream_in_.release();
 
-  auto first = co_await (pump_client_to_target() || pump_target_to_client());
+  if (rights_.drop_input || rights_.drop_clipboard || idle_timeout_.count() > 0 || max_session_.count() > 0) {
+    filter_.emplace(rights_);
+    record_.filtered = true;
+  }
+  last_input_ = std::chrono::steady_clock::now();
+  relaying_ = true;
+  auto first = co_await (pump_client_to_target() || pump_target_to_client() || session_clock());
+  relaying_ = false;
   // If the client left first, the target closing afterwards is its answer to that.
   record_.set_outcome(outcome::ok,
                       client_ended_.empty() ? std::visit([](auto& s) { return s; }, first) : client_ended_);
@@ -64,6 +77,8 @@ awaitable<void> session::relay() {
 
 awaitable<std::string> session::pump_client_to_target() {
   auto buffer = std::make_unique<std::array<std::uint8_t, client_to_target_buffer>>();
+  rfb::bytes passed;
+  if (filter_) passed.reserve(client_to_target_buffer);
   for (;;) {
     auto [rec, n] = co_await client_.read_some(asio::buffer(*buffer));
     if (rec) {
@@ -74,8 +89,32 @@ awaitable<std::string> session::pump_client_to_target() {
       co_await after(half_close_grace);
       co_return client_ended_;
     }
-    auto [wec, w] = co_await asio::async_write(upstream_, asio::buffer(buffer->data(), n), use_tuple);
-    record_.bytes_from_client += w;
+    record_.bytes_from_client += n;
+    if (farewell_) continue;  // the session is ending: nothing more reaches the target
+    rfb::byte_view out(buffer->data(), n);
+    if (filter_) {
+      passed.clear();
+      auto fed = filter_->feed(out, passed);
+      if (!fed) {
+        std::string why = rfb::describe(fed.error());
+        record_.set_outcome(outcome::protocol_error, why);
+        co_return why;
+      }
+      if (fed->input_messages > 0) last_input_ = std::chrono::steady_clock::now();
+      const auto& dropped = filter_->counters().dropped;
+      record_.input_dropped = 0;
+      record_.paste_dropped = 0;
+      for (std::size_t k = 0; k < dropped.size(); ++k) {
+        auto kind = static_cast<rfb::client_message_kind>(k);
+        if (rfb::is_input(kind)) record_.input_dropped += dropped[k];
+        if (kind == rfb::client_message_kind::client_cut_text || kind == rfb::client_message_kind::extended_clipboard)
+          record_.paste_dropped += dropped[k];
+      }
+      out = rfb::byte_view(passed.data(), passed.size());
+    }
+    auto [wec, w] = co_await asio::async_write(upstream_, asio::buffer(out.data(), out.size()), use_tuple);
+    (void)w;
+    if (wec == asio::error::operation_aborted && farewell_) continue;
     if (wec) co_return ending(wec, "target");
   }
 }
@@ -83,7 +122,9 @@ awaitable<std::string> session::pump_client_to_target() {
 awaitable<std::string> session::pump_target_to_client() {
   auto buffer = std::make_unique<std::array<std::uint8_t, target_to_client_buffer>>();
   for (;;) {
+    if (farewell_) co_return co_await say_goodbye(*buffer);
     auto [rec, n] = co_await upstream_.async_read_some(asio::buffer(*buffer), use_tuple);
+    if (rec == asio::error::operation_aborted && farewell_) continue;
     if (rec) co_return ending(rec, "target");
     auto [wec, w] = co_await client_.write(asio::buffer(buffer->data(), n));
     record_.bytes_to_client += w;

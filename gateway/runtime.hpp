@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "auth/backend.hpp"
+#include "gateway/admission.hpp"
 #include "gateway/audit.hpp"
 #include "gateway/config.hpp"
 #include "gateway/tls_context.hpp"
@@ -29,6 +30,7 @@ expected<std::shared_ptr<const runtime>, std::string> make_runtime(config cfg);
 struct services {
   audit_log& audit;
   boost::asio::thread_pool& auth_pool;  // bounded: PAM and crypt never run on I/O threads
+  admission& gate;                      // rates, handshake caps, lockout, session caps
 };
 
 }  // namespace vncgate::gateway

@@ -8,7 +8,9 @@
 #include <set>
 #include <thread>
 
+#include "gateway/accept_refusal.hpp"
 #include "gateway/log.hpp"
+#include "gateway/peer.hpp"
 #include "gateway/session.hpp"
 #include "gateway/session_registry.hpp"
 
@@ -120,10 +122,21 @@ awaitable<void> server::accept_loop(worker& w, listening_socket& s) {
       co_await after(std::chrono::milliseconds(100));
       continue;
     }
+    error_code peer_ec;
+    auto peer = socket.remote_endpoint(peer_ec);
+    if (peer_ec) continue;  // already gone
+    const listener_config& l = w.rt->cfg.listeners[s.listener];
+    const policy_config& p = w.rt->cfg.policy;
+    auto ticket = svc_.gate.admit(to_policy_address(peer.address()), l, p, std::chrono::steady_clock::now());
+    if (!ticket) {
+      bool greet = l.greet_refused.value_or(p.greet_refused) && l.security != listener_security::tls;
+      refuse_connection(std::move(socket), ticket.error(), s.key, greet, svc_.audit);
+      continue;
+    }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, run_session(std::move(socket), w.rt, s.listener, svc_, w.sessions),
+    asio::co_spawn(executor, run_session(std::move(socket), w.rt, s.listener, svc_, w.sessions, std::move(*ticket)),
                    [](std::exception_ptr e) {
                      if (e) log_error("a session ended with an uncaught exception");
                    });
@@ -175,6 +188,7 @@ void server::reload() {
   // Commit: the audit sinks here, the rest on each worker's own thread.
   svc_.audit.adopt(**sinks);
   runtime_ = *rt;
+  svc_.gate.reconfigure(runtime_->cfg.policy);
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     worker& w = *workers_[i];
     asio::post(w.io, [this, &w, rt = runtime_, fresh = std::move(added[i])]() mutable {
@@ -226,6 +240,13 @@ awaitable<void> server::handle_signals() {
   }
 }
 
+awaitable<void> server::prune_policy_state() {
+  for (;;) {
+    co_await after(std::chrono::minutes(1));
+    svc_.gate.prune(std::chrono::steady_clock::now());
+  }
+}
+
 void server::stop() {
   for (auto& w : workers_) w->io.stop();
 }
@@ -234,6 +255,7 @@ int server::run() {
   for (auto& w : workers_)
     for (auto& s : w->sockets) start_accepting(*w, s);
   asio::co_spawn(workers_.front()->io, handle_signals(), [](std::exception_ptr) {});
+  asio::co_spawn(workers_.front()->io, prune_policy_state(), [](std::exception_ptr) {});
   for (auto& w : workers_) w->thread = std::thread([&io = w->io] { io.run(); });
   for (auto& w : workers_) w->thread.join();
   // Destroying the io_contexts ends the sessions still open: their records say shutdown.

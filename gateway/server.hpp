@@ -12,6 +12,10 @@
 // new runtime, swaps its listening sockets, and ends the sessions the new rules refuse
 // (unless policy.end_revoked_sessions is false). A failed reload changes nothing.
 // SIGTERM and SIGINT stop the gateway.
+//
+// Every accepted connection first passes admission (address rules, connection rates,
+// handshake caps; see admission.hpp); a refused one is audited and closed (or greeted
+// with the reason, see accept_refusal.hpp) before a session exists.
 #pragma once
 
 #include <boost/asio/signal_set.hpp>
@@ -42,6 +46,7 @@ class server {
   awaitable<void> accept_loop(worker& w, listening_socket& socket);
   void start_accepting(worker& w, listening_socket& socket);
   awaitable<void> handle_signals();
+  awaitable<void> prune_policy_state();  // once a minute: idle rate buckets, expired lockout keys
   void reload();
   // On w's thread: switch to `rt`, adopt `fresh` sockets, close dropped ones, end
   // sessions the new rules refuse.

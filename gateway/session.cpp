@@ -6,6 +6,7 @@
 #include <random>
 
 #include "gateway/log.hpp"
+#include "gateway/peer.hpp"
 #include "rfb/security.hpp"
 
 namespace vncgate::gateway {
@@ -13,16 +14,6 @@ namespace {
 
 // Handshake messages are small; the largest is ServerInit with its desktop name.
 constexpr std::size_t handshake_limit = 16 + 24 + 64 * 1024;
-
-std::string endpoint_text(const tcp::socket& s) {
-  error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return "unknown";
-  auto addr = ep.address();
-  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-  return addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(ep.port())
-                      : addr.to_string() + ":" + std::to_string(ep.port());
-}
 
 }  // namespace
 
@@ -34,9 +25,8 @@ std::string make_session_id() {
 }
 
 awaitable<void> run_session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener,
-                            services& svc, session_registry& registry) {
-  std::string source = endpoint_text(socket);
-  session s(std::move(socket), std::move(rt), listener, svc, std::move(source));
+                            services& svc, session_registry& registry, handshake_ticket ticket) {
+  session s(std::move(socket), std::move(rt), listener, svc, std::move(ticket));
   registry.add(&s);
   struct unregister {
     session_registry& r;
@@ -55,15 +45,21 @@ awaitable<void> run_session(tcp::socket socket, std::shared_ptr<const runtime> r
 }
 
 session::session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener, services& svc,
-                 std::string source)
+                 handshake_ticket ticket)
     : rt_(std::move(rt)),
       listener_(listener),
       svc_(svc),
-      record_(svc.audit, make_session_id(), std::move(source), rt_->cfg.listeners[listener].address.to_string()),
+      record_(svc.audit, make_session_id(), peer_text(socket), rt_->cfg.listeners[listener].address.to_string()),
       client_(std::move(socket)),
       client_in_(handshake_limit),
       upstream_(client_.socket().get_executor()),
-      upstream_in_(handshake_limit) {}
+      upstream_in_(handshake_limit),
+      handshake_ticket_(std::move(ticket)),
+      clock_(client_.socket().get_executor()) {
+  error_code ec;
+  auto peer = client_.socket().remote_endpoint(ec);
+  lockout_source_ = ec ? record_.source() : admission::source_key(to_policy_address(peer.address()));
+}
 
 awaitable<void> session::run() {
   auto timeout = rt_->cfg.policy.handshake_timeout;
@@ -134,7 +130,22 @@ awaitable<bool> session::authorize() {
     co_return co_await refuse(outcome::not_allowed, policy::client_message(choice.why), std::move(detail));
   }
   target_ = choice.index;
-  record_.set_target(target().name);
+  const target_config& t = target();
+  record_.set_target(t.name);
+
+  auto place = svc_.gate.sessions().try_acquire(record_.user(), t.name);
+  if (!place.slot) {
+    std::string detail = "the " + std::string(policy::to_string(place.refused)) + " session cap is reached";
+    co_return co_await refuse(outcome::session_limit, "too many sessions", std::move(detail));
+  }
+  slot_ = std::move(place.slot);
+
+  // Rights: view-only drops input and desktop control; block_paste drops paste-in.
+  rights_.drop_input = t.view_only.admits(record_.user(), groups_);
+  rights_.drop_desktop_control = rights_.drop_input;
+  rights_.drop_clipboard = t.block_paste.admits(record_.user(), groups_);
+  idle_timeout_ = t.idle_timeout.value_or(rt_->cfg.policy.idle_timeout);
+  max_session_ = t.max_session.value_or(rt_->cfg.policy.max_session);
   co_return true;
 }
 
@@ -142,16 +153,8 @@ bool session::admitted_by(const runtime& rt) const {
   if (!target_) return true;
   const std::string& name = target().name;
   for (const auto& rule : rt.cfg.target_rules)
-    if (rule.name == name) return rule.allow.admits(record_.user(), groups_);
+    if (rule.name == name) return rule.admits(record_.user(), groups_);
   return false;
-}
-
-void session::end(outcome o, std::string reason) {
-  log(log_level::warning, record_.id(), "ending session: " + reason);
-  record_.set_outcome(o, std::move(reason));
-  client_.close();
-  error_code ignored;
-  upstream_.close(ignored);
 }
 
 }  // namespace vncgate::gateway

@@ -3,9 +3,12 @@
 // The stages run top to bottom, each in its own file:
 //   greet (client_handshake.cpp): RFB version, security type, VeNCrypt, TLS, Plain credentials
 //   authenticate (authenticate.cpp): the backend on the auth pool, fixed delay on failure
-//   authorize (session.cpp): choose the target and check its allow list
+//   authorize (session.cpp): choose the target, check its allow/deny lists, take a
+//     place under the session caps, settle the session's rights (view-only, paste)
 //   login_upstream, exchange_init (upstream.cpp): the target's handshake with the real password
-//   relay (relay.cpp): bytes both ways until one side ends
+//   relay (relay.cpp): bytes both ways until one side ends, the idle timeout or the
+//     maximum session length; client->target through the message filter when a right
+//     or the idle timeout needs it
 // Each stage returns false after it has recorded the outcome and told the client why.
 // The whole handshake runs under the configured handshake timeout. Runs on one I/O
 // thread; exceptions stop at run_session, which records internal_error.
@@ -13,29 +16,34 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
+#include "gateway/admission.hpp"
 #include "gateway/asio.hpp"
 #include "gateway/client_stream.hpp"
 #include "gateway/message_reader.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/session_record.hpp"
 #include "gateway/session_registry.hpp"
+#include "policy/session_caps.hpp"
+#include "rfb/client_messages.hpp"
 #include "rfb/vencrypt.hpp"
 #include "rfb/version.hpp"
 
 namespace vncgate::gateway {
 
 // Runs a session to its end; never throws. The session is in `registry` while it lives.
+// `ticket` holds the connection's place under the handshake caps until it authenticates.
 awaitable<void> run_session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener,
-                            services& svc, session_registry& registry);
+                            services& svc, session_registry& registry, handshake_ticket ticket);
 
 std::string make_session_id();
 
 class session {
  public:
   session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener, services& svc,
-          std::string source);
+          handshake_ticket ticket);
 
   awaitable<void> run();
   session_record& record() noexcept { return record_; }
@@ -44,8 +52,9 @@ class session {
   // target. Sessions not yet past authorization are admitted (they finish under the
   // rules they started with, within the handshake timeout).
   bool admitted_by(const runtime& rt) const;
-  // Ends the session from outside (reload, shutdown): records why and closes both legs,
-  // which makes the pending reads fail and the coroutine finish.
+  // Ends the session from outside (reload): records why; in the handshake it closes both
+  // legs, which makes the pending reads fail; while relaying it lets session_clock end
+  // the session, saying goodbye where the client can hear it (session_clock.cpp).
   void end(outcome o, std::string reason);
 
  private:
@@ -58,6 +67,13 @@ class session {
   awaitable<void> relay();
   awaitable<std::string> pump_client_to_target();
   awaitable<std::string> pump_target_to_client();
+  // session_clock.cpp: the idle timeout, the maximum session length and end() during
+  // the relay; say_goodbye tells the client why, where it can.
+  awaitable<std::string> session_clock();
+  awaitable<std::string> say_goodbye(std::span<std::uint8_t> buffer);
+  // Authentication refused: the same answer after the same delay, whatever the reason.
+  awaitable<bool> refuse_login(std::chrono::steady_clock::time_point started, outcome o, std::string_view client_reason,
+                               std::string detail);
 
   // Ends the handshake: records the outcome, logs `detail` for the operator and sends
   // `client_reason` in the form the protocol allows at this point.
@@ -90,6 +106,21 @@ class session {
   std::optional<std::size_t> target_;
   std::vector<std::string> groups_;
   std::string client_ended_;                    // how the client's stream ended, once it has
+
+  handshake_ticket handshake_ticket_;           // released once authenticated
+  std::string lockout_source_;                  // the source as lockout counts it
+  std::optional<policy::session_slot> slot_;    // the place under the session caps
+  rfb::filter_rules rights_;                    // what the client may send the target
+  std::chrono::milliseconds idle_timeout_{0};   // 0: none
+  std::chrono::milliseconds max_session_{0};    // 0: none
+  std::chrono::steady_clock::time_point last_input_{};
+  std::optional<rfb::client_message_filter> filter_;  // client->target, when rights need it
+  bool relaying_ = false;
+  bool end_requested_ = false;                  // end() during the relay
+  std::string end_reason_;
+  bool farewell_ = false;                       // ending: pass nothing more to the target
+  std::string farewell_text_;
+  asio::steady_timer clock_;                    // session_clock's; end() cancels it
 };
 
 }  // namespace vncgate::gateway

@@ -19,6 +19,10 @@ std::string_view to_string(outcome o) noexcept {
     case outcome::upstream_auth_failed: return "upstream_auth_failed";
     case outcome::upstream_error: return "upstream_error";
     case outcome::access_revoked: return "access_revoked";
+    case outcome::locked_out: return "locked_out";
+    case outcome::session_limit: return "session_limit";
+    case outcome::idle_timeout: return "idle_timeout";
+    case outcome::max_session: return "max_session";
     case outcome::internal_error: return "internal_error";
     case outcome::shutdown: return "shutdown";
   }
@@ -62,6 +66,10 @@ void session_record::finish() noexcept {
                           {"duration_ms", elapsed.count()}};
     if (!user_.empty()) r.emplace("user", user_);
     if (!target_.empty()) r.emplace("target", target_);
+    if (filtered) {
+      r.emplace("input_dropped", input_dropped);
+      r.emplace("paste_dropped", paste_dropped);
+    }
     audit(std::move(r));
     log(outcome_ == outcome::ok ? log_level::info : log_level::warning, id_,
         "session ended: " + std::string(to_string(outcome_)) + (reason_.empty() ? "" : " (" + reason_ + ")"));

@@ -22,11 +22,15 @@ enum class outcome {
   handshake_timeout,     // not through the handshake in time
   auth_failed,           // wrong password or unknown user (one answer for both)
   auth_error,            // the authentication backend itself failed
+  locked_out,            // too many failures: refused without asking the backend
   not_allowed,           // authenticated, but not to this (or any) target
+  session_limit,         // a cap on concurrent sessions (global, user, target) is full
   upstream_unavailable,  // the target did not answer or spoke no usable RFB
   upstream_auth_failed,  // the target refused the gateway's credentials
   upstream_error,        // the target broke the protocol or closed mid-handshake
   access_revoked,        // a reload took the user's right to the target away
+  idle_timeout,          // no input from the client for policy.idle_timeout
+  max_session,           // the session reached policy.max_session
   internal_error,        // a bug: an exception reached the session boundary
   shutdown,              // the gateway is stopping
 };
@@ -54,6 +58,11 @@ class session_record {
 
   std::uint64_t bytes_from_client = 0;
   std::uint64_t bytes_to_client = 0;
+  // Set when the client->target stream runs through the message filter (view-only,
+  // block_paste, idle timeout): messages it dropped, written in session_end.
+  bool filtered = false;
+  std::uint64_t input_dropped = 0;
+  std::uint64_t paste_dropped = 0;
 
   void audit(boost::json::object record);  // adds "session"
   void finish() noexcept;                  // writes session_end once

@@ -125,7 +125,9 @@ awaitable<bool> session::exchange_init() {
                  {"source", record_.source()},
                  {"target", t.name},
                  {"target_address", t.address.to_string()},
-                 {"security", vencrypt_subtype_}});
+                 {"security", vencrypt_subtype_},
+                 {"view_only", rights_.drop_input},
+                 {"paste", rights_.drop_clipboard ? "blocked" : "allowed"}});
   log(log_level::info, record_.id(),
       "session started: " + record_.user() + " from " + record_.source() + " to " + t.name + " " +
           std::to_string(server_init->width) + "x" + std::to_string(server_init->height));

@@ -23,7 +23,8 @@ listeners:
 )") + rest_without("listeners"),
                     {{4, 5,
                       "unknown key 'adress' in listener; expected one of: address, security, target, "
-                      "allow_anonymous_tls, proxy_protocol; did you mean 'address'?"},
+                      "allow_anonymous_tls, proxy_protocol, allow_cidrs, deny_cidrs, greet_refused; "
+                      "did you mean 'address'?"},
                      {4, 5, "listener is missing 'address'"}},
                     2});
 }
@@ -58,14 +59,15 @@ targets:
     host: localhost
     port: 5901
     allow: { users: [alice] }
-    view_only: { groups: [auditors] }
+    view_only: { grups: [auditors] }
 )") + tls_ok + auth_ok,
                          {{2, 5, "listener is missing 'security'"},
                           {3, 5, "unknown key 'securty' in listener"},
                           {3, 5, "did you mean 'security'?"},
                           {4, 14, "expected a port from 1 to 65535 in address"},
-                          {11, 5, "view_only is not supported yet"}},
-                         4};
+                          {11, 16, "view_only needs users, groups or both"},
+                          {11, 18, "unknown key 'grups' in view_only; expected one of: users, groups"}},
+                         5};
   const auto errors = d.errors(expected.text);
   expect_errors(errors, expected, d.path("vncgate.yaml"));
   INFO(dump(errors));
@@ -192,13 +194,6 @@ TEST_CASE("keys of the contract that are not built yet are errors", "[config]") 
   check_case(GENERATE(values<error_case>({
       {"", "metrics:\n  address: 127.0.0.1:9900\n", 1, 1, "metrics is not supported yet"},
       {"tls", tls_ok + "  client_ca: ca.pem\n", 4, 3, "client_ca is not supported yet"},
-      {"targets", one_target() + "    view_only: { groups: [auditors] }\n", 6, 5, "view_only is not supported yet"},
-      {"", "policy:\n  allow_cidrs: [10.0.0.0/8]\n", 2, 3, "allow_cidrs is not supported yet"},
-      {"", "policy:\n  connections_per_minute_per_ip: 30\n", 2, 3,
-       "connections_per_minute_per_ip is not supported yet"},
-      {"", "policy:\n  lockout: { failures: 5, window: 10m, duration: 15m }\n", 2, 3, "lockout is not supported yet"},
-      {"", "policy:\n  idle_timeout: 30m\n", 2, 3, "idle_timeout is not supported yet"},
-      {"", "policy:\n  max_session: 8h\n", 2, 3, "max_session is not supported yet"},
       {"listeners", listener_head + "    security: websocket\n", 3, 15, "security: websocket is not supported yet"},
       {"listeners", listener_head + "    security: plain\n", 3, 15, "security: plain is not supported yet"},
       {"listeners", listener_head + "    security: vencrypt\n    proxy_protocol: true\n", 4, 21,
