@@ -75,9 +75,10 @@ awaitable<bool> session::authenticate() {
                  {"reason", backend_error ? "backend_error" : "rejected"}});
   // A backend that fails is not the person's fault: only rejections count.
   if (!backend_error) {
-    auto counted = lockout.record_failure(login.user, lockout_source_, std::chrono::steady_clock::now());
+    auto failed_at = std::chrono::steady_clock::now();
+    auto counted = lockout.record_failure(login.user, lockout_source_, failed_at);
     if (counted.triggered) {
-      auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(counted.until - started);
+      auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(counted.until - failed_at);
       record_.audit({{"event", "lockout"},
                      {"key", policy::to_string(counted.key)},
                      {"user", record_.user()},

@@ -22,11 +22,14 @@ struct server::listening_socket {
   std::size_t listener;  // index into the worker's runtime's listeners
 };
 
+// Member order is destruction order, reversed: the listening sockets go while their
+// io_context still exists; the io_context goes (destroying the session coroutines
+// still suspended in it, which unregister themselves) while the registry still exists.
 struct server::worker {
+  session_registry sessions;
   asio::io_context io{1};
   std::shared_ptr<const runtime> rt;      // what new sessions on this worker get
   std::list<listening_socket> sockets;     // a list: accept loops hold references
-  session_registry sessions;
   std::thread thread;
 };
 
