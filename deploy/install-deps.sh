@@ -6,7 +6,8 @@
 #   run    what the daemon needs at run time
 #   demo   run + a TigerVNC desktop and viewer for deploy/demo.sh
 #   test   build + demo + the real peers the end-to-end suite drives: Xvnc, vncviewer
-#          under Xvfb, libvncclient, pam_wrapper, socat
+#          under Xvfb, libvncclient, pam_wrapper, socat, and xdotool/xclip to look at
+#          a target desktop from inside (pointer, clipboard)
 # Runs as root (or through sudo). Safe to run again: apt-get skips what is installed.
 set -euo pipefail
 
@@ -15,7 +16,7 @@ build=(build-essential cmake pkg-config ninja-build
 run=(openssl libssl3 libpam0g libcrypt1 libyaml-cpp0.7 libboost-json1.81.0)
 demo=(tigervnc-standalone-server tigervnc-tools tigervnc-viewer x11-xserver-utils)
 test=(xvfb x11-apps x11-utils libvncserver-dev pkg-config libpam-wrapper socat
-      procps psmisc)
+      procps psmisc xdotool xclip)
 
 pkgs=()
 for what in "${@:-all}"; do

@@ -1,7 +1,8 @@
 # End-to-end tests: the vncgate binary between real peers on loopback — TigerVNC Xvnc
 # as the target desktop, libvncclient and TigerVNC vncviewer (under Xvfb) as users,
 # socat for TLS-first listeners, pam_wrapper + pam_matrix for PAM. Included from
-# tests/CMakeLists.txt; needs deploy/install-deps.sh test (and socat).
+# tests/CMakeLists.txt; needs deploy/install-deps.sh test (socat, xdotool, xclip among them).
+# New *_test.cpp files here are picked up by the glob below.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(VNCCLIENT REQUIRED IMPORTED_TARGET libvncclient)
 

@@ -167,4 +167,51 @@ bool exchange_versions(raw_client& client, const std::string& version) {
   return greeting && *greeting == "RFB 003.008\n" && client.send(version);
 }
 
+void check_closed_without_a_byte(raw_client& client) {
+  INFO("client " << client.source());
+  std::string drained;
+  CHECK(client.wait_closed(3s, &drained));
+  CHECK(drained.empty());
+}
+
+audit_event check_refused_at_accept(const gateway& gw, const std::string& source, std::uint16_t listener_port,
+                                    const std::string& reason) {
+  INFO("refused client " << source);
+  auto refused = gw.audit().wait_for(
+      [&](const audit_event& e) { return is_event(e, "connection_refused") && text_of(e, "source") == source; });
+  REQUIRE(refused);
+  INFO(boost::json::serialize(*refused));
+  CHECK(text_of(*refused, "reason") == reason);
+  CHECK(text_of(*refused, "listener") == address(listener_port));
+  CHECK_FALSE(text_of(*refused, "detail").empty());
+  int lines = 0;
+  for (const auto& e : gw.audit().events()) {
+    if (text_of(e, "source") != source) continue;
+    ++lines;
+    CHECK(is_event(e, "connection_refused"));  // no connection_accepted, no session_end
+  }
+  CHECK(lines == 1);
+  return *refused;
+}
+
+void check_accepted(const gateway& gw, const std::string& source) {
+  INFO("client " << source);
+  CHECK(gw.audit().session_of(source).has_value());
+}
+
+audit_event session_start_of(const gateway& gw, const std::string& source) {
+  INFO("client source " << source);
+  auto start = gw.audit().wait_for(
+      [&](const audit_event& e) { return is_event(e, "session_start") && text_of(e, "source") == source; });
+  REQUIRE(start);
+  return *start;
+}
+
+std::vector<audit_event> events_named(const gateway& gw, const std::string& event) {
+  std::vector<audit_event> out;
+  for (auto& e : gw.audit().events())
+    if (is_event(e, event)) out.push_back(std::move(e));
+  return out;
+}
+
 }  // namespace vncgate::e2e

@@ -15,7 +15,9 @@
 #include "harness/gateway.hpp"
 #include "harness/raw_client.hpp"
 #include "harness/temp_dir.hpp"
+#include "harness/vencrypt_login.hpp"
 #include "harness/vnc_client.hpp"
+#include "harness/x_display.hpp"
 #include "harness/xvnc.hpp"
 
 namespace vncgate::e2e {
@@ -67,5 +69,23 @@ void check_clean_shutdown(gateway& gw, const std::vector<std::string>& secrets);
 
 // A raw client that reads the 3.8 greeting and answers with `version` (12 bytes).
 bool exchange_versions(raw_client& client, const std::string& version);
+
+// Refused at accept without a greeting: the gateway closes and not one byte arrives.
+void check_closed_without_a_byte(raw_client& client);
+
+// The connection from `source` was refused at accept on `listener_port` for `reason`
+// ("address_denied", "rate_limited", "too_many_handshakes"): one connection_refused line
+// with a detail, and no connection_accepted for it. Returns the connection_refused line.
+audit_event check_refused_at_accept(const gateway& gw, const std::string& source, std::uint16_t listener_port,
+                                    const std::string& reason);
+
+// The connection from `source` was accepted (it has a connection_accepted line).
+void check_accepted(const gateway& gw, const std::string& source);
+
+// The session_start line of the session from `source` (waited for).
+audit_event session_start_of(const gateway& gw, const std::string& source);
+
+// Every audit line of `event` kind, in order.
+std::vector<audit_event> events_named(const gateway& gw, const std::string& event);
 
 }  // namespace vncgate::e2e

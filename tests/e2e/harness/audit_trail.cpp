@@ -111,6 +111,12 @@ std::optional<double> number_of(const audit_event& event, std::string_view key) 
   return std::nullopt;
 }
 
+std::optional<bool> flag_of(const audit_event& event, std::string_view key) {
+  const auto* v = event.if_contains(key);
+  if (!v || !v->is_bool()) return std::nullopt;
+  return v->as_bool();
+}
+
 bool is_event(const audit_event& event, std::string_view name) { return text_of(event, "event") == name; }
 
 }  // namespace vncgate::e2e

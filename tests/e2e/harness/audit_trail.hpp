@@ -43,6 +43,7 @@ class audit_trail {
 // Field access that never throws: "" / nullopt when absent or of another type.
 std::string text_of(const audit_event& event, std::string_view key);
 std::optional<double> number_of(const audit_event& event, std::string_view key);
+std::optional<bool> flag_of(const audit_event& event, std::string_view key);
 bool is_event(const audit_event& event, std::string_view name);
 
 }  // namespace vncgate::e2e

@@ -7,6 +7,12 @@
 // listening (read from /proc, so no probe connection reaches the audit trail). It throws
 // std::runtime_error with the gateway's stderr when the process exits or never listens.
 // The destructor stops it (TERM, KILL after 5 s). Blocking; one owner.
+//
+// Policy keys are written as raw YAML lines (policy_lines, target_spec::extra_lines,
+// listener_spec::extra_lines), so a test states a rule the way an administrator would.
+// The product's per-source limits (connections_per_minute_per_ip, max_handshakes_per_ip)
+// would throttle the many quick loopback connections of the suite, so they are written
+// as 0 (off) unless a test sets that key itself.
 #pragma once
 
 #include <sys/types.h>
@@ -42,12 +48,14 @@ struct target_spec {
   std::vector<std::string> allow_users{};
   std::vector<std::string> allow_groups{};
   std::optional<bool> shared{};
+  std::vector<std::string> extra_lines{};  // "key: value" under this target, e.g. "max_sessions: 1"
 };
 
 struct listener_spec {
   std::string security = "vencrypt";  // or "tls"
   std::optional<std::string> target{};
   bool allow_anonymous_tls = false;
+  std::vector<std::string> extra_lines{};  // "key: value" under this listener, e.g. "deny_cidrs: [...]"
 };
 
 struct gateway_options {
@@ -60,6 +68,7 @@ struct gateway_options {
   std::string handshake_timeout = "2s";
   bool relative_paths = false;   // name files relative to the config file's directory
   bool end_revoked_sessions = true;
+  std::vector<std::string> policy_lines{};  // "key: value" under policy:, e.g. "max_sessions: 2"
   env_list env{};                // extra environment (pam_wrapper)
 };
 

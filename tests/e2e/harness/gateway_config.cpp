@@ -32,6 +32,15 @@ std::string trim(std::string s) {
   return s.substr(start);
 }
 
+// True when one of `lines` ("key: value") sets `key`.
+bool sets_key(const std::vector<std::string>& lines, std::string_view key) {
+  for (const auto& line : lines) {
+    std::string_view l = line;
+    if (l.starts_with(key) && l.substr(key.size()).starts_with(":")) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::filesystem::path vncgate_binary() {
@@ -70,6 +79,7 @@ std::filesystem::path write_gateway_config(const temp_dir& dir, const std::files
       << "    security: " << l.security << "\n";
     if (l.target) y << "    target: " << quoted(*l.target) << "\n";
     if (l.allow_anonymous_tls) y << "    allow_anonymous_tls: true\n";
+    for (const auto& line : l.extra_lines) y << "    " << line << "\n";
   }
   y << "tls:\n  certificate: " << name(tls.certificate) << "\n  private_key: " << name(tls.private_key) << "\n";
   y << "auth:\n  backend: " << o.backend << "\n";
@@ -99,9 +109,13 @@ std::filesystem::path write_gateway_config(const temp_dir& dir, const std::files
     if (!t.allow_users.empty()) y << "      users: " << quoted_list(t.allow_users) << "\n";
     if (!t.allow_groups.empty()) y << "      groups: " << quoted_list(t.allow_groups) << "\n";
     if (t.shared) y << "    shared: " << (*t.shared ? "true" : "false") << "\n";
+    for (const auto& line : t.extra_lines) y << "    " << line << "\n";
   }
   y << "policy:\n  handshake_timeout: " << o.handshake_timeout << "\n";
   if (!o.end_revoked_sessions) y << "  end_revoked_sessions: false\n";
+  for (const char* key : {"connections_per_minute_per_ip", "max_handshakes_per_ip"})
+    if (!sets_key(o.policy_lines, key)) y << "  " << key << ": 0\n";
+  for (const auto& line : o.policy_lines) y << "  " << line << "\n";
   y << "audit:\n  - type: file\n    path: " << name(gw_dir / "audit.jsonl") << "\n";
   return dir.write(rel(gw_dir / "config.yaml"), y.str(), 0600);
 }

@@ -35,18 +35,24 @@ int millis_until(std::chrono::steady_clock::time_point deadline) {
 
 }  // namespace
 
-raw_client::raw_client(std::uint16_t port, std::chrono::milliseconds io_timeout) : io_timeout_(io_timeout) {
+raw_client::raw_client(std::uint16_t port, std::chrono::milliseconds io_timeout, const std::string& source_host)
+    : source_host_(source_host), io_timeout_(io_timeout) {
   std::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up must fail a write, not kill the test
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
-  if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  bool bound = fd_ >= 0 && ::inet_pton(AF_INET, source_host.c_str(), &from.sin_addr) == 1 &&
+               ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0;
+  if (!bound || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     std::string why = std::strerror(errno);
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
-    throw std::runtime_error("raw_client: connect to 127.0.0.1:" + std::to_string(port) + ": " + why);
+    throw std::runtime_error("raw_client: connect from " + source_host + " to 127.0.0.1:" + std::to_string(port) +
+                             ": " + why);
   }
   socklen_t len = sizeof addr;
   ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);

@@ -1,5 +1,5 @@
-// raw_client.hpp — a byte-level RFB peer for handshake tests: plain TCP to 127.0.0.1,
-// optionally upgraded to TLS (OpenSSL, verifying the gateway's certificate) on the same
+// raw_client.hpp — a byte-level RFB peer for handshake tests: plain TCP to 127.0.0.1
+// from a chosen loopback source address (127.0.0.1 unless told), optionally upgraded to TLS (OpenSSL, verifying the gateway's certificate) on the same
 // socket, as VeNCrypt does after the subtype is accepted.
 //
 // Every read is bounded by the I/O timeout given at construction (or the one passed);
@@ -25,14 +25,16 @@ using namespace std::chrono_literals;
 
 class raw_client {
  public:
-  // Throws std::runtime_error when 127.0.0.1:port refuses the connection.
-  explicit raw_client(std::uint16_t port, std::chrono::milliseconds io_timeout = 5s);
+  // Throws std::runtime_error when 127.0.0.1:port refuses the connection or
+  // `source_host` cannot be bound.
+  explicit raw_client(std::uint16_t port, std::chrono::milliseconds io_timeout = 5s,
+                      const std::string& source_host = "127.0.0.1");
   ~raw_client();
   raw_client(const raw_client&) = delete;
   raw_client& operator=(const raw_client&) = delete;
 
   std::uint16_t local_port() const noexcept { return local_port_; }
-  std::string source() const { return "127.0.0.1:" + std::to_string(local_port_); }
+  std::string source() const { return source_host_ + ":" + std::to_string(local_port_); }
   bool tls() const noexcept { return ssl_ != nullptr; }
 
   bool send(std::string_view bytes);
@@ -63,6 +65,7 @@ class raw_client {
   long read_some(char* buffer, std::size_t size, std::chrono::steady_clock::time_point deadline, bool& closed);
 
   int fd_ = -1;
+  std::string source_host_;
   std::uint16_t local_port_ = 0;
   std::chrono::milliseconds io_timeout_;
   struct ssl_ctx_free {

@@ -80,14 +80,23 @@ void finished_update(rfbClient* client) {
   if (state.covered >= static_cast<long long>(client->width) * client->height) state.frame_done = true;
 }
 
-int dial(std::uint16_t port, std::uint16_t& local_port, std::vector<std::string>& log) {
+int dial(std::uint16_t port, const std::string& source_host, std::uint16_t& local_port, std::vector<std::string>& log) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    log.push_back(std::string("e2e: connect failed: ") + std::strerror(errno));
+  if (::inet_pton(AF_INET, source_host.c_str(), &from.sin_addr) != 1) {
+    log.push_back("e2e: bad source address " + source_host);
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  // Binding first picks the source address; port 0 lets the kernel choose the port.
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    log.push_back(std::string("e2e: connect from ") + source_host + " failed: " + std::strerror(errno));
     if (fd >= 0) ::close(fd);
     return -1;
   }
@@ -100,6 +109,8 @@ int dial(std::uint16_t port, std::uint16_t& local_port, std::vector<std::string>
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   return fd;
 }
+
+rfbClient* client_of(void* p) { return static_cast<rfbClient*>(p); }
 
 }  // namespace
 
@@ -121,6 +132,38 @@ std::array<std::uint8_t, 3> vnc_session_result::pixel(int x, int y) const {
   if (at + 3 > rgb.size()) return {0, 0, 0};
   return {rgb[at], rgb[at + 1], rgb[at + 2]};
 }
+
+bool vnc_live::pointer(int x, int y, int buttons) {
+  open_ = open_ && SendPointerEvent(client_of(client_), x, y, buttons);
+  return open_;
+}
+
+bool vnc_live::key(std::uint32_t keysym, bool down) {
+  open_ = open_ && SendKeyEvent(client_of(client_), keysym, down ? TRUE : FALSE);
+  return open_;
+}
+
+bool vnc_live::cut_text(const std::string& latin1) {
+  std::string copy = latin1;  // libvncclient takes a non-const char*
+  open_ = open_ && SendClientCutText(client_of(client_), copy.data(), static_cast<int>(copy.size()));
+  return open_;
+}
+
+bool vnc_live::serve(std::chrono::milliseconds duration) {
+  auto started = std::chrono::steady_clock::now();
+  auto deadline = started + duration;
+  while (open_ && std::chrono::steady_clock::now() < deadline) {
+    int n = WaitForMessage(client_of(client_), 50000);
+    if (n < 0 || (n > 0 && !HandleRFBServerMessage(client_of(client_)))) {
+      open_ = false;
+      closed_after_ =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    }
+  }
+  return open_;
+}
+
+bool vnc_live::wait_closed(std::chrono::milliseconds timeout) { return !serve(timeout); }
 
 std::string sha256_hex(const std::vector<std::uint8_t>& bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -145,7 +188,8 @@ vnc_session_result vnc_connect(std::uint16_t port, const vnc_login& login, const
     ~log_reset() { current_log = nullptr; }
   } reset;
 
-  int fd = dial(port, result.local_port, result.log);
+  result.local_host = options.source_host;
+  int fd = dial(port, options.source_host, result.local_port, result.log);
   if (fd < 0) return result;
 
   client_state state;
@@ -193,7 +237,10 @@ vnc_session_result vnc_connect(std::uint16_t port, const vnc_login& login, const
     for (std::size_t i = 0; i < pixels; ++i)
       result.rgb.insert(result.rgb.end(), &state.framebuffer[4 * i], &state.framebuffer[4 * i + 3]);
     result.rgb_sha256 = sha256_hex(result.rgb);
-    if (options.while_connected) options.while_connected(result);
+    if (options.while_connected) {
+      vnc_live live(result, client);
+      options.while_connected(live);
+    }
   }
   return result;
 }

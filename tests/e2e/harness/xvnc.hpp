@@ -43,6 +43,8 @@ class xvnc_server {
   const xvnc_options& options() const noexcept { return options_; }
   // The 8-byte (DES-obfuscated) file written by `vncpasswd -f`; empty path for None.
   const std::filesystem::path& password_file() const noexcept { return password_file_; }
+  // Where this server keeps its log and password file; scratch space for X clients.
+  const std::filesystem::path& state_dir() const noexcept { return state_dir_; }
   bool alive() { return server_ && server_->alive(); }
   std::string log() const { return read_text(log_); }
 
