@@ -36,8 +36,15 @@ struct verdict {
 class backend {
  public:
   virtual ~backend() = default;
-  virtual verdict authenticate(std::string_view user, std::string_view password) const = 0;
+  // `remote_host` is the client's address ("192.0.2.7", "2001:db8::1"), empty when
+  // unknown; PAM passes it to its modules as PAM_RHOST (pam_access, pam_faillock, ...).
+  verdict authenticate(std::string_view user, std::string_view password, std::string_view remote_host = {}) const {
+    return check(user, password, remote_host);
+  }
   virtual std::string_view name() const noexcept = 0;  // "pam", "file"
+
+ private:
+  virtual verdict check(std::string_view user, std::string_view password, std::string_view remote_host) const = 0;
 };
 
 std::string_view to_string(outcome o) noexcept;

@@ -24,10 +24,10 @@ struct user_record {
 class file_backend final : public backend {
  public:
   explicit file_backend(std::vector<user_record> users);
-  verdict authenticate(std::string_view user, std::string_view password) const override;
   std::string_view name() const noexcept override { return "file"; }
 
  private:
+  verdict check(std::string_view user, std::string_view password, std::string_view remote_host) const override;
   std::vector<user_record> users_;
   std::string dummy_hash_;  // same method and cost as the first user's hash
 };

@@ -222,7 +222,7 @@ namespace {
 extern "C" void skip_fail_delay(int, unsigned, void*) {}
 }  // namespace
 
-verdict pam_backend::authenticate(std::string_view user, std::string_view password) const {
+verdict pam_backend::check(std::string_view user, std::string_view password, std::string_view remote_host) const {
   // C strings cannot carry these; a NUL would silently cut the name or password short.
   if (user.empty() || user.find('\0') != std::string_view::npos || password.find('\0') != std::string_view::npos) {
     return verdict{outcome::rejected, {}, "pam: user name empty or user name or password holds a NUL byte"};
@@ -242,6 +242,9 @@ verdict pam_backend::authenticate(std::string_view user, std::string_view passwo
   // Modules such as pam_unix sleep ~2 s after a failure; that would hold a thread of
   // the bounded auth pool. The gateway applies its own failure delay without a thread.
   pam_set_item(pam.handle, PAM_FAIL_DELAY, reinterpret_cast<const void*>(&skip_fail_delay));
+  // Where the person connects from, for modules that decide on it (pam_access).
+  const std::string rhost(remote_host);
+  if (!rhost.empty() && rhost.find('\0') == std::string::npos) pam_set_item(pam.handle, PAM_RHOST, rhost.c_str());
 
   status = pam_authenticate(pam.handle, PAM_DISALLOW_NULL_AUTHTOK);
   pam.last_status = status;

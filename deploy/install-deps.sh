@@ -16,7 +16,7 @@ build=(build-essential cmake pkg-config ninja-build
 run=(openssl libssl3 libpam0g libcrypt1 libyaml-cpp0.7 libboost-json1.81.0)
 demo=(tigervnc-standalone-server tigervnc-tools tigervnc-viewer x11-xserver-utils)
 test=(xvfb x11-apps x11-utils libvncserver-dev pkg-config libpam-wrapper socat
-      procps psmisc xdotool xclip)
+      procps psmisc xdotool xclip libpam-modules)
 
 pkgs=()
 for what in "${@:-all}"; do

@@ -18,8 +18,8 @@ struct wiped_string {
 
 // Runs on the auth pool. Arguments by value: the session may be gone when it ends.
 awaitable<auth::verdict> run_backend(std::shared_ptr<const runtime> rt, std::string user,
-                                     std::shared_ptr<wiped_string> password) {
-  co_return rt->backend->authenticate(user, password->value);
+                                     std::shared_ptr<wiped_string> password, std::string remote_host) {
+  co_return rt->backend->authenticate(user, password->value, remote_host);
 }
 
 }  // namespace
@@ -54,7 +54,7 @@ awaitable<bool> session::authenticate() {
   auto password = std::make_shared<wiped_string>(credentials_.password);
   credentials_ = rfb::plain_credentials{};  // wipes the session's copy
   auth::verdict verdict =
-      co_await asio::co_spawn(svc_.auth_pool, run_backend(rt_, login.user, password), asio::use_awaitable);
+      co_await asio::co_spawn(svc_.auth_pool, run_backend(rt_, login.user, password, peer_host_), asio::use_awaitable);
   password.reset();
 
   if (verdict.result == auth::outcome::accepted) {

@@ -58,7 +58,13 @@ session::session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::siz
       clock_(client_.socket().get_executor()) {
   error_code ec;
   auto peer = client_.socket().remote_endpoint(ec);
-  lockout_source_ = ec ? record_.source() : admission::source_key(to_policy_address(peer.address()));
+  if (!ec) {
+    auto address = to_policy_address(peer.address());
+    peer_host_ = address.to_string();
+    lockout_source_ = admission::source_key(address);
+  } else {
+    lockout_source_ = record_.source();
+  }
 }
 
 awaitable<void> session::run() {

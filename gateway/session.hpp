@@ -108,6 +108,7 @@ class session {
   std::string client_ended_;                    // how the client's stream ended, once it has
 
   handshake_ticket handshake_ticket_;           // released once authenticated
+  std::string peer_host_;                       // the client's address, for PAM_RHOST
   std::string lockout_source_;                  // the source as lockout counts it
   std::optional<policy::session_slot> slot_;    // the place under the session caps
   rfb::filter_rules rights_;                    // what the client may send the target

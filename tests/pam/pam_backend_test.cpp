@@ -115,6 +115,20 @@ TEST_CASE("PAM: a service with no file falls back to 'other' and is rejected", "
   CHECK(right.detail == wrong.detail);
 }
 
+TEST_CASE("PAM: the client's address reaches the stack as PAM_RHOST", "[pam]") {
+  require_pam_wrapper();
+  // pam_access refuses 192.0.2.0/24 and 2001:db8::/32 and admits everything else. It
+  // looks the user up in NSS, so the test logs in as root, the one user NSS knows here.
+  const pam_backend backend("vncgw-access");
+  CHECK(backend.authenticate("root", "r00tpw", "198.51.100.7").result == outcome::accepted);
+  CHECK(backend.authenticate("root", "r00tpw", "2001:db9::1").result == outcome::accepted);
+  const auto refused = backend.authenticate("root", "r00tpw", "192.0.2.9");
+  CAPTURE(refused.detail);
+  CHECK(refused.result == outcome::rejected);
+  CHECK(refused.detail.rfind("pam_acct_mgmt: ", 0) == 0);
+  CHECK(backend.authenticate("root", "r00tpw", "2001:db8::1").result == outcome::rejected);
+}
+
 TEST_CASE("PAM: a module that cannot be loaded is an error, not a rejection", "[pam]") {
   require_pam_wrapper();
   const pam_backend backend("vncgw-broken");

@@ -52,6 +52,14 @@ file(WRITE ${pam_services}/vncgw-two-prompts
   "auth     required  ${matrix}\n"
   "auth     required  ${matrix}\n"
   "account  required  ${matrix}\n")
+# pam_access decides on PAM_RHOST, the client's address the gateway sets: refuse a
+# documentation network, admit the rest.
+file(WRITE ${pam_testbed}/access.conf
+  "-:ALL:192.0.2.0/24 2001:db8::/32\n"
+  "+:ALL:ALL\n")
+file(WRITE ${pam_services}/vncgw-access
+  "auth     required  ${matrix}\n"
+  "account  required  pam_access.so accessfile=${pam_testbed}/access.conf nodefgroup\n")
 # A module that cannot be loaded: a broken installation.
 file(WRITE ${pam_services}/vncgw-broken
   "auth     required  /nonexistent/pam_vncgate_missing.so\n"
