@@ -18,12 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<std::string> texts(const std::vector<vncgate::policy::cidr>& list) {
-  std::vector<std::string> out;
-  for (const auto& c : list) out.push_back(c.to_string());
-  return out;
-}
-
 vncgate::policy::access_reason verdict(const vncgate::policy::access_rules& rules, const char* text) {
   const auto a = vncgate::policy::parse_address(text);
   REQUIRE(a);

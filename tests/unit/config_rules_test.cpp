@@ -17,12 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<std::string> texts(const std::vector<vncgate::policy::cidr>& list) {
-  std::vector<std::string> out;
-  for (const auto& c : list) out.push_back(c.to_string());
-  return out;
-}
-
 using strings = std::vector<std::string>;
 
 }  // namespace

@@ -232,4 +232,11 @@ inline void check_refusal(config_dir& d, const refusal& r) {
   expect_errors(d.errors(r.text), r, d.path("vncgate.yaml"));
 }
 
+// An address list as the canonical CIDR texts, for comparing with what a YAML said.
+inline std::vector<std::string> texts(const std::vector<policy::cidr>& list) {
+  std::vector<std::string> out;
+  for (const auto& c : list) out.push_back(c.to_string());
+  return out;
+}
+
 }  // namespace vncgate::gateway::tests
