@@ -130,9 +130,7 @@ int run(const char* path) {
     return 1;
   }
   gw::log_info(std::string("vncgate ") + gw::version_string + " ready");
-  int code = server.run();
-  auth_pool.join();
-  return code;
+  return server.run();  // joins the auth pool before the workers go
 }
 
 bool parse_level(std::string_view s, gw::log_level& out) {

@@ -261,6 +261,9 @@ int server::run() {
   asio::co_spawn(workers_.front()->io, prune_policy_state(), [](std::exception_ptr) {});
   for (auto& w : workers_) w->thread = std::thread([&io = w->io] { io.run(); });
   for (auto& w : workers_) w->thread.join();
+  // Authentications still running on the pool hold work on the workers' io_contexts
+  // (to resume their sessions); let them finish before those io_contexts go.
+  svc_.auth_pool.join();
   // Destroying the io_contexts ends the sessions still open: their records say shutdown.
   signals_.reset();
   workers_.clear();

@@ -37,7 +37,8 @@ class server {
 
   // Opens every listener on every worker. Error: which address and why.
   expected<bool, std::string> bind();
-  // Serves until SIGTERM or SIGINT; returns the process exit code.
+  // Serves until SIGTERM or SIGINT; returns the process exit code. Joins the auth pool
+  // (lets running authentications finish) before the workers are destroyed.
   int run();
 
  private:
