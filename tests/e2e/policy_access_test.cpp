@@ -168,3 +168,24 @@ TEST_CASE("policy: global rate limit: the burst is shared by every address", "[e
   check_refused_at_accept(gw, again.source(), gw.port(), "rate_limited");
   check_clean_shutdown(gw, {alice.password, vnc_password});
 }
+
+TEST_CASE("policy: a reload applies new address rules to the next connection", "[e2e][policy][access][reload]") {
+  small_desk_setup s;
+  gateway_options options{.users = {alice}, .targets = {target_for(s.desk, "desk", {"alice"})}};
+  gateway gw(s.dir, s.tls, options);
+  check_served_from(gw, gw.port(), "127.0.0.2", s.tls);
+
+  options.policy_lines = {"deny_cidrs: [127.0.0.2/32]"};
+  REQUIRE(gw.reload(options));
+  {
+    raw_client denied(gw.port(), 5s, "127.0.0.2");
+    check_closed_without_a_byte(denied);
+    check_refused_at_accept(gw, denied.source(), gw.port(), "address_denied");
+  }
+  check_served_from(gw, gw.port(), "127.0.0.1", s.tls);
+
+  options.policy_lines = {};
+  REQUIRE(gw.reload(options));
+  check_served_from(gw, gw.port(), "127.0.0.2", s.tls);
+  check_clean_shutdown(gw, {alice.password, vnc_password});
+}
