@@ -7,8 +7,9 @@
 // goodbye: nothing more goes to the target, so the target falls silent once it has
 // answered the requests it has; the gateway passes those answers on until the target
 // has been quiet for a moment (between two messages, where a server message may be
-// inserted), then renames the desktop to the reason and closes. All of it is bounded
-// by a few seconds. Clients that do not accept the rename are closed at once; the
+// inserted), then renames the desktop to the reason, holds the connection for a few
+// seconds so the person can read it (TigerVNC's viewer quits at once on a clean end of
+// stream, taking its title with it), and closes. All of it is bounded. Clients that do not accept the rename are closed at once; the
 // reason is in the audit log and the gateway's log either way.
 #include "gateway/log.hpp"
 #include "gateway/session.hpp"
@@ -19,6 +20,7 @@ namespace {
 
 constexpr auto quiet_before_goodbye = std::chrono::milliseconds(250);
 constexpr auto longest_goodbye = std::chrono::seconds(2);
+constexpr auto reading_time = std::chrono::seconds(3);  // the renamed desktop stays up this long
 
 std::string seconds_text(std::chrono::milliseconds d) {
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
@@ -64,7 +66,8 @@ awaitable<std::string> session::session_clock() {
   farewell_text_ = "vncgate: session ended: " + why;
   error_code ignored;
   upstream_.cancel(ignored);  // wakes both pumps; they see farewell_
-  co_await after(longest_goodbye + std::chrono::seconds(1));  // say_goodbye ends the relay first
+  // say_goodbye ends the relay before this does.
+  co_await after(longest_goodbye + reading_time + std::chrono::seconds(1));
   co_return why;
 }
 
@@ -82,8 +85,8 @@ awaitable<std::string> session::say_goodbye(std::span<std::uint8_t> buffer) {
   }
   auto rename = rfb::encode_desktop_name_update(farewell_text_);
   auto [ec, n] = co_await client_.write(asio::buffer(rename));
-  (void)ec;
   (void)n;
+  if (!ec) co_await after(reading_time);  // what the client sends meanwhile is dropped
   co_return farewell_text_;
 }
 
