@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -75,6 +76,33 @@ bool process_listens(pid_t pid, std::uint16_t port) {
     if (inodes.count(target.substr(8, target.size() - 9))) return true;
   }
   return false;
+}
+
+int connect_loopback(std::uint16_t port, const std::string& source_host, std::uint16_t& local_port,
+                     std::string& error) {
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  if (::inet_pton(AF_INET, source_host.c_str(), &from.sin_addr) != 1) {
+    error = "bad source address " + source_host;
+    return -1;
+  }
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(port);
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    error = "connect from " + source_host + " to 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  socklen_t len = sizeof to;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&to), &len);
+  local_port = ntohs(to.sin_port);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
 }
 
 int fd_count(pid_t pid) {

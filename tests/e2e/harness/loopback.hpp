@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace vncgate::e2e {
@@ -27,6 +28,12 @@ std::uint16_t free_tcp_port();
 // address), read from /proc/net/tcp{,6} and /proc/PID/fd: no connection is made, so
 // waiting for a gateway this way leaves no probe session in its audit trail.
 bool process_listens(pid_t pid, std::uint16_t port);
+
+// A TCP connection from `source_host` (any 127.x.y.z: binding first picks the source
+// address, the kernel the port) to 127.0.0.1:`port`, with TCP_NODELAY. Returns the
+// blocking, close-on-exec fd and sets `local_port`; -1 with `error` set on failure.
+int connect_loopback(std::uint16_t port, const std::string& source_host, std::uint16_t& local_port,
+                     std::string& error);
 
 // Number of open file descriptors of `pid`; -1 when it cannot be read.
 int fd_count(pid_t pid);

@@ -1,5 +1,7 @@
 #include "harness/raw_client.hpp"
 
+#include "harness/loopback.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -38,27 +40,9 @@ int millis_until(std::chrono::steady_clock::time_point deadline) {
 raw_client::raw_client(std::uint16_t port, std::chrono::milliseconds io_timeout, const std::string& source_host)
     : source_host_(source_host), io_timeout_(io_timeout) {
   std::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up must fail a write, not kill the test
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in from{};
-  from.sin_family = AF_INET;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  bool bound = fd_ >= 0 && ::inet_pton(AF_INET, source_host.c_str(), &from.sin_addr) == 1 &&
-               ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0;
-  if (!bound || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    std::string why = std::strerror(errno);
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    throw std::runtime_error("raw_client: connect from " + source_host + " to 127.0.0.1:" + std::to_string(port) +
-                             ": " + why);
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  local_port_ = ntohs(addr.sin_port);
-  int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::string error;
+  fd_ = connect_loopback(port, source_host, local_port_, error);
+  if (fd_ < 0) throw std::runtime_error("raw_client: " + error);
   // Bounds the blocking calls inside OpenSSL (handshake, a record split across reads).
   timeval tv{static_cast<time_t>(io_timeout.count() / 1000), static_cast<suseconds_t>(io_timeout.count() % 1000 * 1000)};
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

@@ -1,5 +1,7 @@
 #include "harness/vnc_client.hpp"
 
+#include "harness/loopback.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -81,30 +83,12 @@ void finished_update(rfbClient* client) {
 }
 
 int dial(std::uint16_t port, const std::string& source_host, std::uint16_t& local_port, std::vector<std::string>& log) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in from{};
-  from.sin_family = AF_INET;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (::inet_pton(AF_INET, source_host.c_str(), &from.sin_addr) != 1) {
-    log.push_back("e2e: bad source address " + source_host);
-    if (fd >= 0) ::close(fd);
+  std::string error;
+  int fd = connect_loopback(port, source_host, local_port, error);
+  if (fd < 0) {
+    log.push_back("e2e: " + error);
     return -1;
   }
-  // Binding first picks the source address; port 0 lets the kernel choose the port.
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    log.push_back(std::string("e2e: connect from ") + source_host + " failed: " + std::strerror(errno));
-    if (fd >= 0) ::close(fd);
-    return -1;
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  local_port = ntohs(addr.sin_port);
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   // libvncclient's own dialer leaves the socket non-blocking; its read timeout relies on it.
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   return fd;
