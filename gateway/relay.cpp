@@ -64,6 +64,16 @@ awaitable<void> session::relay() {
   relaying_ = true;
   auto first = co_await (pump_client_to_target() || pump_target_to_client() || session_clock());
   relaying_ = false;
+  if (filter_) {
+    // What the filter dropped, for session_end: counted once, not on every chunk.
+    const auto& dropped = filter_->counters().dropped;
+    for (std::size_t k = 0; k < dropped.size(); ++k) {
+      auto kind = static_cast<rfb::client_message_kind>(k);
+      if (rfb::is_input(kind)) record_.input_dropped += dropped[k];
+      if (kind == rfb::client_message_kind::client_cut_text || kind == rfb::client_message_kind::extended_clipboard)
+        record_.paste_dropped += dropped[k];
+    }
+  }
   // If the client left first, the target closing afterwards is its answer to that.
   record_.set_outcome(outcome::ok,
                       client_ended_.empty() ? std::visit([](auto& s) { return s; }, first) : client_ended_);
@@ -101,15 +111,6 @@ awaitable<std::string> session::pump_client_to_target() {
         co_return why;
       }
       if (fed->input_messages > 0) last_input_ = std::chrono::steady_clock::now();
-      const auto& dropped = filter_->counters().dropped;
-      record_.input_dropped = 0;
-      record_.paste_dropped = 0;
-      for (std::size_t k = 0; k < dropped.size(); ++k) {
-        auto kind = static_cast<rfb::client_message_kind>(k);
-        if (rfb::is_input(kind)) record_.input_dropped += dropped[k];
-        if (kind == rfb::client_message_kind::client_cut_text || kind == rfb::client_message_kind::extended_clipboard)
-          record_.paste_dropped += dropped[k];
-      }
       out = rfb::byte_view(passed.data(), passed.size());
     }
     auto [wec, w] = co_await asio::async_write(upstream_, asio::buffer(out.data(), out.size()), use_tuple);
