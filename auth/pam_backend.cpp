@@ -12,7 +12,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <vector>
+
+#include "auth/password_code.hpp"
 
 namespace vncgate::auth {
 namespace {
@@ -21,19 +24,51 @@ constexpr std::size_t max_module_messages = 512;   // bytes of module text kept 
 constexpr std::size_t max_nss_buffer = 1 << 20;     // getpwnam_r / getgrgid_r scratch cap
 constexpr int max_groups = 65536;
 
-// What the conversation answers with, and what modules told us. The password copy is
-// ours, so it is wiped here; PAM wipes and frees the malloc'ed copies it receives.
+// What the conversation answers with, and what modules told us. The password and code
+// copies are ours, so they are wiped here; PAM wipes and frees the malloc'ed copies it
+// receives.
 struct conversation_state {
   std::string user;
-  std::string password;
+  std::string password;  // answers the first echo-off prompt
+  std::string code;      // answers the second (split mode with a code typed); else empty
+  bool has_code = false;
+  bool split_mode = false;
   bool user_sent = false;
-  bool password_sent = false;
+  int secrets_sent = 0;  // echo-off prompts answered
+  bool code_missing = false;         // split mode: a code was asked for, none was typed
+  bool extra_prompt_refused = false;  // an echo-off prompt found nothing left to answer
   std::string messages;
 
-  conversation_state(std::string_view u, std::string_view p) : user(u), password(p) {}
+  conversation_state(std::string_view u, std::string_view typed, const pam_prompts& prompts)
+      : user(u), split_mode(prompts.split_code_digits != 0) {
+    const auto split = split_mode ? split_password_code(typed, prompts.split_code_digits) : std::nullopt;
+    if (split) {
+      password.assign(split->password);
+      code.assign(split->code);
+      has_code = true;
+    } else {
+      password.assign(typed);
+    }
+  }
   conversation_state(const conversation_state&) = delete;
   conversation_state& operator=(const conversation_state&) = delete;
-  ~conversation_state() { OPENSSL_cleanse(password.data(), password.size()); }
+  ~conversation_state() {
+    OPENSSL_cleanse(password.data(), password.size());
+    OPENSSL_cleanse(code.data(), code.size());
+  }
+
+  // The answer to the next echo-off prompt, or nullptr when there is none left: one
+  // secret per transaction in whole mode, password then code in split mode.
+  const std::string* next_secret() {
+    const int index = secrets_sent;
+    if (index == 0 || (index == 1 && has_code)) {
+      ++secrets_sent;
+      return index == 0 ? &password : &code;
+    }
+    extra_prompt_refused = true;
+    if (index == 1 && split_mode) code_missing = true;
+    return nullptr;
+  }
 
   void note(const char* text) {
     if (text == nullptr || messages.size() >= max_module_messages) return;
@@ -68,13 +103,13 @@ void free_responses(pam_response* replies, int count) noexcept {
 // Answers one prompt. Linux-PAM passes msg as an array of pointers.
 int answer(conversation_state& state, const pam_message& m, pam_response& reply) {
   switch (m.msg_style) {
-    case PAM_PROMPT_ECHO_OFF:
-      // One secret per transaction. A second echo-off prompt (an OTP module asking
-      // separately) is not supported yet: fail rather than resend the password.
-      if (state.password_sent) return PAM_CONV_ERR;
-      state.password_sent = true;
-      reply.resp = malloc_copy(state.password);
+    case PAM_PROMPT_ECHO_OFF: {
+      // Never resend a secret: a prompt with nothing left to answer fails the stack.
+      const std::string* secret = state.next_secret();
+      if (secret == nullptr) return PAM_CONV_ERR;
+      reply.resp = malloc_copy(*secret);
       return reply.resp != nullptr ? PAM_SUCCESS : PAM_BUF_ERR;
+    }
     case PAM_PROMPT_ECHO_ON:
       if (state.user_sent) return PAM_CONV_ERR;
       state.user_sent = true;
@@ -155,6 +190,16 @@ verdict refusal(pam_handle_t* handle, const char* step, int status, const conver
   verdict v;
   v.result = classify(status);
   v.detail = std::string(step) + ": " + pam_strerror(handle, shown);
+  if (state.code_missing) {
+    // Split mode, the stack asked for the code and none was typed: however the module
+    // reports the failed prompt (PAM_CONV_ERR, PAM_AUTHINFO_UNAVAIL, ...), this is the
+    // person's doing, not a broken stack.
+    v.result = outcome::rejected;
+    v.detail += " [no one-time code typed]";
+  } else if (state.extra_prompt_refused) {
+    v.detail += state.split_mode ? " [a third password prompt was refused]"
+                                 : " [a second password prompt was refused: does the stack need split prompts?]";
+  }
   if (!state.messages.empty()) v.detail += " (" + state.messages + ")";
   return v;
 }
@@ -216,7 +261,8 @@ std::vector<std::string> nss_groups(const std::string& user) {
 
 }  // namespace
 
-pam_backend::pam_backend(std::string service) : service_(std::move(service)) {}
+pam_backend::pam_backend(std::string service, pam_prompts prompts)
+    : service_(std::move(service)), prompts_(prompts) {}
 
 namespace {
 extern "C" void skip_fail_delay(int, unsigned, void*) {}
@@ -229,7 +275,7 @@ verdict pam_backend::check(std::string_view user, std::string_view password, std
   }
 
   // Declared before the transaction so that both outlive pam_end.
-  conversation_state state(user, password);
+  conversation_state state(user, password, prompts_);
   const pam_conv conv{&converse, &state};
   pam_transaction pam;
 

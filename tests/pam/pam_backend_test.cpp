@@ -151,13 +151,69 @@ TEST_CASE("PAM: module messages go to the detail, not to the identity", "[pam]")
 
 TEST_CASE("PAM: a second password prompt is refused, never answered again", "[pam]") {
   require_pam_wrapper();
-  // Two pam_matrix lines: the second asks for the password again. Until split TOTP
-  // exists the conversation fails it, so the right password is still not enough.
+  // Two pam_matrix lines: the second asks for the password again. In whole mode (the
+  // default) the conversation fails it, so the right password is still not enough.
   const pam_backend backend("vncgw-two-prompts");
   const auto v = backend.authenticate("alice", "s3cret");
   CAPTURE(v.detail);
   CHECK(v.result != outcome::accepted);
   CHECK(v.who.user.empty());
+  CHECK(v.detail.find("second password prompt was refused") != std::string::npos);
+}
+
+TEST_CASE("PAM split mode: the first prompt gets the password, the second the code", "[pam]") {
+  require_pam_wrapper();
+  // vncgw-split: pam_matrix checks the password (s3cret), then a second pam_matrix
+  // checks the "code" (123456) against another passdb.
+  const pam_backend split("vncgw-split", pam_prompts{6});
+  const auto v = split.authenticate("alice", "s3cret123456");
+  CAPTURE(v.detail);
+  CHECK(v.result == outcome::accepted);
+  CHECK(v.who.user == "alice");
+  CHECK(v.detail.find("123456") == std::string::npos);
+  CHECK(v.detail.find("s3cret") == std::string::npos);
+  // The halves swapped, a wrong code, a wrong password: each fails its own prompt.
+  CHECK(split.authenticate("alice", "123456s3cret").result == outcome::rejected);
+  CHECK(split.authenticate("alice", "s3cret123457").result == outcome::rejected);
+  CHECK(split.authenticate("alice", "s3creT123456").result == outcome::rejected);
+  // Whole mode sends "s3cret123456" to the first prompt: not the password.
+  CHECK(pam_backend("vncgw-split").authenticate("alice", "s3cret123456").result == outcome::rejected);
+}
+
+TEST_CASE("PAM split mode: digits count from the end", "[pam]") {
+  require_pam_wrapper();
+  // Seven digits configured: "s3cret1" is not the password.
+  CHECK(pam_backend("vncgw-split", pam_prompts{7}).authenticate("alice", "s3cret123456").result ==
+        outcome::rejected);
+  // A password ending in digits keeps them: only the last six are the code.
+  CHECK(pam_backend("vncgw-split", pam_prompts{6}).authenticate("carol", "pa55word123456").result ==
+        outcome::rejected);  // carol has no code in passdb-code
+}
+
+TEST_CASE("PAM split mode: no code typed is a rejection, not a stack error", "[pam]") {
+  require_pam_wrapper();
+  const pam_backend split("vncgw-split", pam_prompts{6});
+  // The password alone passes the first prompt; the second finds no code and is refused.
+  const std::string typed = GENERATE(as<std::string>{}, "s3cret", "s3cret12345", "s3cret12345x");
+  CAPTURE(typed);
+  const auto v = split.authenticate("alice", typed);
+  CAPTURE(v.detail);
+  CHECK(v.result == outcome::rejected);
+  CHECK(v.who.user.empty());
+  if (typed == "s3cret") CHECK(v.detail.find("no one-time code typed") != std::string::npos);
+}
+
+TEST_CASE("PAM split mode: a third password prompt is refused, nothing is resent", "[pam]") {
+  require_pam_wrapper();
+  // The third module asks again for the password (or the code); resending either would
+  // let it pass.
+  const std::string service = GENERATE(as<std::string>{}, "vncgw-split-third-password", "vncgw-split-third-code");
+  CAPTURE(service);
+  const auto v = pam_backend(service, pam_prompts{6}).authenticate("alice", "s3cret123456");
+  CAPTURE(v.detail);
+  CHECK(v.result != outcome::accepted);
+  CHECK(v.who.user.empty());
+  CHECK(v.detail.find("third password prompt was refused") != std::string::npos);
 }
 
 TEST_CASE("PAM: each status maps to one outcome", "[pam]") {
