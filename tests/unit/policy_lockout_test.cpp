@@ -84,7 +84,7 @@ TEST_CASE("lockout: threshold - 1 failures pass, the threshold-th locks", "[poli
   CHECK(again.until == now + 15min);
 }
 
-TEST_CASE("lockout: a sliding window; failures older than it do not count", "[policy]") {
+TEST_CASE("lockout: a sliding window - failures older than it do not count", "[policy]") {
   lockout l;
   for (int i = 0; i < 4; ++i) l.record_failure("alice", "10.0.0.1", t0 + 1min * i);
   CHECK(l.check("alice", "10.0.0.1", t0 + 10min - 1ns).failures == 4);
