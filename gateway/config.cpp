@@ -15,6 +15,20 @@ std::string config_error::to_string() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
+std::string_view to_string(second_factor f) noexcept {
+  switch (f) {
+    case second_factor::none: return "none";
+    case second_factor::totp: return "totp";
+    case second_factor::client_certificate: return "client_certificate";
+  }
+  return "none";
+}
+
+const auth::totp_secret* auth_config::totp_secret_of(std::string_view user) const {
+  auto it = totp_secrets.find(user);
+  return it == totp_secrets.end() ? nullptr : &it->second;
+}
+
 config::~config() {
   for (auto& t : targets) config_detail::wipe(t.password);
   for (auto& u : auth.users) config_detail::wipe(u.password_hash);

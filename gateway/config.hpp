@@ -9,11 +9,13 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "auth/file_backend.hpp"
+#include "auth/totp_factor.hpp"
 #include "policy/cidr.hpp"
 #include "policy/lockout.hpp"
 #include "policy/session_caps.hpp"
@@ -52,6 +54,20 @@ struct tls_config {
 
 enum class auth_backend_kind { pam, file };
 
+// What a login must show besides the password.
+enum class second_factor {
+  none,
+  totp,                // a one-time code typed after the password (RFC 6238)
+  client_certificate,  // a verified client certificate naming the same user
+};
+std::string_view to_string(second_factor f) noexcept;
+
+// How the typed password field answers a PAM stack's prompts (auth/pam_backend.hpp).
+enum class pam_prompt_mode {
+  whole,  // the whole field answers the first echo-off prompt (pam_oath use_first_pass)
+  split,  // password to the first echo-off prompt, the trailing code to the second
+};
+
 struct auth_config {
   auth_backend_kind backend = auth_backend_kind::pam;
   std::string pam_service = "vncgate";
@@ -59,6 +75,15 @@ struct auth_config {
   std::vector<auth::user_record> users;        // loaded from users_file
   milliseconds failure_delay{2000};            // every refusal takes at least this long
   std::size_t threads = 4;                     // bounded pool for PAM / crypt
+  second_factor factor = second_factor::none;  // for every target that does not say
+  std::filesystem::path totp_secrets_file;     // required when any target needs totp
+  std::map<std::string, auth::totp_secret, std::less<>> totp_secrets;  // user -> secret, loaded
+  unsigned totp_window = 1;                    // steps accepted before and after now
+  std::string totp_issuer = "vncgate";         // the name authenticator apps show (enroll)
+  pam_prompt_mode pam_prompts = pam_prompt_mode::whole;
+  unsigned pam_code_digits = 6;                // split mode: the code's length
+
+  const auth::totp_secret* totp_secret_of(std::string_view user) const;
 };
 
 struct target_config {
@@ -74,6 +99,7 @@ struct target_config {
   milliseconds connect_timeout{5000};
   std::optional<milliseconds> idle_timeout;    // overrides policy.idle_timeout (0: none)
   std::optional<milliseconds> max_session;     // overrides policy.max_session (0: none)
+  std::optional<second_factor> factor;         // overrides auth.second_factor
 };
 
 struct policy_config {

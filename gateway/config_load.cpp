@@ -29,12 +29,13 @@ constexpr std::string_view listener_keys[] = {"address",        "security",    "
                                               "allow_cidrs",    "deny_cidrs",  "greet_refused"};
 constexpr std::string_view tls_keys[] = {"certificate", "private_key"};
 constexpr std::string_view tls_not_supported[] = {"client_ca"};
-constexpr std::string_view auth_keys[] = {"backend",       "pam_service",   "users_file",
-                                          "second_factor", "failure_delay", "threads"};
+constexpr std::string_view auth_keys[] = {"backend",     "pam_service",       "users_file",  "second_factor",
+                                          "failure_delay", "threads",       "totp_secrets_file", "totp_window",
+                                          "totp_issuer", "pam_prompts",     "pam_code_digits"};
 constexpr std::string_view target_keys[] = {
     "name",  "host",      "display",     "port",         "password_file", "allow",
     "deny",  "view_only", "block_paste", "max_sessions", "idle_timeout",  "max_session",
-    "shared", "connect_timeout"};
+    "shared", "connect_timeout", "second_factor"};
 constexpr std::string_view audit_keys[] = {"type", "path"};
 
 bool is_name_char(char c) {
@@ -64,6 +65,7 @@ class loader {
     read_listeners(top.require("listeners"));
     read_tls(top.require("tls"));
     read_auth(top.require("auth"));
+    check_second_factors();
     read_policy(top.get("policy"), cfg_.policy, errors_);
     read_audit(top.get("audit"));
   }
@@ -162,6 +164,7 @@ class loader {
     t.max_session = read_session_duration(m.get("max_session"), "max_session", errors_);
 
     if (auto shared = read_bool(m.get("shared"), "shared", errors_)) t.shared = *shared;
+    t.factor = read_second_factor(m.get("second_factor"));
     if (auto timeout = read_duration(m.get("connect_timeout"), "connect_timeout", 1ms, 5min,
                                      errors_)) {
       t.connect_timeout = *timeout;
@@ -302,14 +305,39 @@ class loader {
       }
     }
 
-    const auto factor_field = m.get("second_factor");
-    if (auto factor = read_string(factor_field, "second_factor", errors_)) {
-      if (*factor == "totp" || *factor == "client_certificate") {
-        errors_.add(factor_field, "second_factor: " + *factor + " is not supported yet");
-      } else if (*factor != "none") {
-        errors_.add(factor_field, "expected none, totp or client_certificate for second_factor");
-      }
+    if (auto factor = read_second_factor(m.get("second_factor"))) a.factor = *factor;
+    totp_secrets_field_ = m.get("totp_secrets_file");
+    if (auto path = read_path(totp_secrets_field_, "totp_secrets_file", base_dir_, errors_)) {
+      a.totp_secrets_file = *path;
+      if (auto secrets = read_totp_secrets_file(*path, totp_secrets_field_, errors_))
+        a.totp_secrets = std::move(*secrets);
     }
+    if (auto window = read_integer(m.get("totp_window"), "totp_window", 0, 10, errors_))
+      a.totp_window = static_cast<unsigned>(*window);
+    const auto issuer_field = m.get("totp_issuer");
+    if (auto issuer = read_string(issuer_field, "totp_issuer", errors_)) {
+      if (issuer->empty() || issuer->size() > 64 || issuer->find(':') != std::string::npos)
+        errors_.add(issuer_field, "expected a name of 1 to 64 characters without ':' for totp_issuer");
+      else
+        a.totp_issuer = *issuer;
+    }
+    const auto prompts_field = m.get("pam_prompts");
+    if (auto prompts = read_string(prompts_field, "pam_prompts", errors_)) {
+      if (*prompts == "whole")
+        a.pam_prompts = pam_prompt_mode::whole;
+      else if (*prompts == "split")
+        a.pam_prompts = pam_prompt_mode::split;
+      else
+        errors_.add(prompts_field, "expected whole or split for pam_prompts");
+    }
+    const auto digits_field = m.get("pam_code_digits");
+    if (auto digits = read_integer(digits_field, "pam_code_digits", 6, 8, errors_))
+      a.pam_code_digits = static_cast<unsigned>(*digits);
+    if (backend == auth_backend_kind::file) {
+      if (prompts_field.present()) errors_.add(prompts_field, "pam_prompts is only used with backend: pam");
+      if (digits_field.present()) errors_.add(digits_field, "pam_code_digits is only used with backend: pam");
+    }
+    auth_mark_ = m.mark();
 
     if (auto delay = read_duration(m.get("failure_delay"), "failure_delay", 0ms, 60s, errors_)) {
       a.failure_delay = *delay;
@@ -317,6 +345,25 @@ class loader {
     if (auto threads = read_integer(m.get("threads"), "threads", 1, 256, errors_)) {
       a.threads = static_cast<std::size_t>(*threads);
     }
+  }
+
+  std::optional<second_factor> read_second_factor(const field& f) {
+    auto name = read_string(f, "second_factor", errors_);
+    if (!name) return std::nullopt;
+    if (*name == "none") return second_factor::none;
+    if (*name == "totp") return second_factor::totp;
+    if (*name == "client_certificate") return second_factor::client_certificate;
+    errors_.add(f, "expected none, totp or client_certificate for second_factor");
+    return std::nullopt;
+  }
+
+  // A factor someone must show needs what checks it.
+  void check_second_factors() {
+    const auto& a = cfg_.auth;
+    bool totp = a.factor == second_factor::totp;
+    for (const auto& t : cfg_.targets) totp = totp || t.factor == second_factor::totp;
+    if (totp && a.totp_secrets_file.empty() && !totp_secrets_field_.present())
+      errors_.add(auth_mark_, "second_factor: totp needs auth.totp_secrets_file (the secrets `vncgate totp enroll` writes)");
   }
 
   void read_audit(const field& f) {
@@ -367,6 +414,8 @@ class loader {
   error_list errors_;
   fs::path base_dir_;
   std::vector<int> target_lines_;  // where each target's name is, for duplicate messages
+  field totp_secrets_field_;       // auth.totp_secrets_file, for the cross-checks
+  YAML::Mark auth_mark_ = YAML::Mark::null_mark();
   std::vector<std::pair<endpoint, int>> listener_addresses_;
 };
 

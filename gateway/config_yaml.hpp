@@ -127,6 +127,13 @@ std::optional<std::vector<auth::user_record>> read_users_file(const std::filesys
                                                               const field& where,
                                                               error_list& config_errors);
 
+// Reads and validates the TOTP secrets file (config_totp.cpp), like read_users_file.
+using totp_secret_map = std::map<std::string, auth::totp_secret, std::less<>>;
+std::optional<totp_secret_map> read_totp_secrets_file(const std::filesystem::path& path, const field& where,
+                                                      error_list& config_errors);
+// The file's text for `secrets` (every key in base32): what `vncgate totp enroll` writes.
+std::string totp_secrets_text(const totp_secret_map& secrets);
+
 // Checks the TLS certificate and key: PEM, key file mode, and that they match. Each
 // problem is placed at the field it concerns; an absent path (already reported) is skipped.
 void check_tls_files(const std::optional<std::filesystem::path>& certificate,

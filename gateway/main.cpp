@@ -1,4 +1,4 @@
-// main.cpp — the vncgate command line: run, check-config, hash-password, --version.
+// main.cpp — the vncgate command line: run, check-config, hash-password, totp, --version.
 #include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
@@ -15,6 +15,7 @@
 #include "gateway/log.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/server.hpp"
+#include "gateway/totp_command.hpp"
 #include "gateway/version.hpp"
 
 namespace gw = vncgate::gateway;
@@ -25,6 +26,10 @@ constexpr const char* usage = R"(usage:
   vncgate --config FILE [--log-level debug|info|warning|error]   run the gateway
   vncgate check-config FILE       validate FILE; print every error as file:line:col; exit 1 on error
   vncgate hash-password           read a password, print a crypt(3) hash for the users file
+  vncgate totp enroll USER --config FILE [--algorithm sha1|sha256|sha512] [--digits 6|8] [--replace] [--invert]
+                                  make USER a TOTP secret; print the otpauth:// URI and a QR code
+  vncgate totp verify USER CODE --config FILE
+                                  check a code against USER's secret (does not spend it)
   vncgate --version
 )";
 
@@ -119,12 +124,13 @@ int run(const char* path) {
   std::size_t workers = cfg.workers;
   boost::asio::thread_pool auth_pool(cfg.auth.threads);
   gw::admission gate(cfg.policy);
+  vncgate::auth::totp_replay_guard totp_guard;
   auto rt = gw::make_runtime(std::move(cfg));
   if (!rt) {
     gw::log_error("not started: " + rt.error());
     return 1;
   }
-  gw::server server(path, *rt, gw::services{**audit, auth_pool, gate}, workers);
+  gw::server server(path, *rt, gw::services{**audit, auth_pool, gate, totp_guard}, workers);
   if (auto bound = server.bind(); !bound) {
     gw::log_error("not started: " + bound.error());
     return 1;
@@ -157,6 +163,7 @@ int main(int argc, char** argv) {
     }
     if (args.size() == 2 && args[0] == "check-config") return check_config(argv[2]);
     if (args.size() == 1 && args[0] == "hash-password") return hash_password();
+    if (!args.empty() && args[0] == "totp") return gw::totp_command(std::span(args).subspan(1));
     const char* config = nullptr;
     for (std::size_t i = 0; i < args.size(); ++i) {
       if (args[i] == "--config" && i + 1 < args.size()) {

@@ -18,7 +18,9 @@ expected<std::shared_ptr<const runtime>, std::string> make_runtime(config cfg) {
   auto rt = std::make_shared<runtime>();
   rt->tls = std::move(*tls);
   if (cfg.auth.backend == auth_backend_kind::pam)
-    rt->backend = std::make_unique<auth::pam_backend>(cfg.auth.pam_service);
+    rt->backend = std::make_unique<auth::pam_backend>(
+        cfg.auth.pam_service,
+        auth::pam_prompts{cfg.auth.pam_prompts == pam_prompt_mode::split ? cfg.auth.pam_code_digits : 0});
   else
     rt->backend = std::make_unique<auth::file_backend>(cfg.auth.users);
   rt->cfg = std::move(cfg);

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "auth/backend.hpp"
+#include "auth/totp_factor.hpp"
 #include "gateway/admission.hpp"
 #include "gateway/audit.hpp"
 #include "gateway/config.hpp"
@@ -31,6 +32,7 @@ struct services {
   audit_log& audit;
   boost::asio::thread_pool& auth_pool;  // bounded: PAM and crypt never run on I/O threads
   admission& gate;                      // rates, handshake caps, lockout, session caps
+  auth::totp_replay_guard& totp_guard;  // TOTP steps already used, per user: kept across reloads
 };
 
 }  // namespace vncgate::gateway

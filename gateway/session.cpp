@@ -139,6 +139,22 @@ awaitable<bool> session::authorize() {
   const target_config& t = target();
   record_.set_target(t.name);
 
+  // A target chosen after authentication (the user's only one) may want a factor the
+  // login did not need: say how to log in to it.
+  const second_factor needed = factor_for(target_);
+  const bool shown = needed == second_factor::none || (needed == second_factor::totp && totp_verified_) ||
+                     (needed == second_factor::client_certificate && certificate_verified_);
+  if (!shown) {
+    record_.audit({{"event", "second_factor_required"}, {"user", record_.user()}, {"second_factor", to_string(needed)}});
+    std::string client_reason = needed == second_factor::totp
+                                    ? "desktop " + t.name + " requires a one-time code: log in as " + record_.user() +
+                                          "@" + t.name + " and type the code after the password"
+                                    : "desktop " + t.name + " requires a client certificate";
+    co_return co_await refuse(outcome::not_allowed, client_reason,
+                              "user " + record_.user() + " has not shown " + std::string(to_string(needed)) +
+                                  " required by target " + t.name);
+  }
+
   auto place = svc_.gate.sessions().try_acquire(record_.user(), t.name);
   if (!place.slot) {
     std::string detail = "the " + std::string(policy::to_string(place.refused)) + " session cap is reached";

@@ -72,6 +72,10 @@ class session {
   awaitable<std::string> session_clock();
   awaitable<std::string> say_goodbye(std::span<std::uint8_t> buffer);
   // Authentication refused: the same answer after the same delay, whatever the reason.
+  // The second factor a login must show: the target's own rule, else auth.second_factor.
+  // At authentication the target is the one named (user@target) or the listener's.
+  second_factor factor_for(std::optional<std::size_t> target_index) const;
+  second_factor factor_at_login(std::string_view named_target) const;
   awaitable<bool> refuse_login(std::chrono::steady_clock::time_point started, outcome o, std::string_view client_reason,
                                std::string detail);
 
@@ -105,6 +109,9 @@ class session {
   std::string login_target_;                    // the target named in user@target
   std::optional<std::size_t> target_;
   std::vector<std::string> groups_;
+  std::optional<std::string> certificate_user_;  // the user a verified client certificate names
+  bool totp_verified_ = false;                  // a fresh TOTP code came with the password
+  bool certificate_verified_ = false;           // the certificate's user is the one logged in
   std::string client_ended_;                    // how the client's stream ended, once it has
 
   handshake_ticket handshake_ticket_;           // released once authenticated

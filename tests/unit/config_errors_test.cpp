@@ -198,8 +198,5 @@ TEST_CASE("keys of the contract that are not built yet are errors", "[config]") 
       {"listeners", listener_head + "    security: plain\n", 3, 15, "security: plain is not supported yet"},
       {"listeners", listener_head + "    security: vencrypt\n    proxy_protocol: true\n", 4, 21,
        "proxy_protocol is not supported yet"},
-      {"auth", auth_ok + "  second_factor: totp\n", 3, 18, "second_factor: totp is not supported yet"},
-      {"auth", auth_ok + "  second_factor: client_certificate\n", 3, 18,
-       "second_factor: client_certificate is not supported yet"},
   })));
 }

@@ -40,7 +40,8 @@ TEST_CASE("target values", "[config]") {
       {"targets", one_target("a/b"), 2, 11, "expected a target name of 1 to 64"},
       {"targets", "targets:\n  - name: a\n    hots: h\n    port: 5901\n    allow: { users: [a] }\n", 3, 5,
        "unknown key 'hots' in target; expected one of: name, host, display, port, password_file, allow, "
-       "deny, view_only, block_paste, max_sessions, idle_timeout, max_session, shared, connect_timeout; "
+       "deny, view_only, block_paste, max_sessions, idle_timeout, max_session, shared, connect_timeout, "
+       "second_factor; "
        "did you mean 'host'?"},
       {"targets", one_target("a", "\"\""), 3, 11, "expected a non-empty string for host"},
   })));

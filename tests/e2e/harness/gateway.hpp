@@ -69,6 +69,7 @@ struct gateway_options {
   bool relative_paths = false;   // name files relative to the config file's directory
   bool end_revoked_sessions = true;
   std::vector<std::string> policy_lines{};  // "key: value" under policy:, e.g. "max_sessions: 2"
+  std::vector<std::string> auth_lines{};    // "key: value" under auth:, e.g. "second_factor: totp"
   env_list env{};                // extra environment (pam_wrapper)
 };
 

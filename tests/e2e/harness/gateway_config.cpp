@@ -96,6 +96,7 @@ std::filesystem::path write_gateway_config(const temp_dir& dir, const std::files
     y << "  users_file: " << name(users_file) << "\n";
   }
   y << "  failure_delay: " << o.failure_delay << "\n";
+  for (const auto& line : o.auth_lines) y << "  " << line << "\n";
   y << "targets:\n";
   for (const auto& t : o.targets) {
     y << "  - name: " << quoted(t.name) << "\n    host: " << quoted(t.host) << "\n    port: " << t.port << "\n";
