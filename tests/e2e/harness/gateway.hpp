@@ -131,7 +131,8 @@ std::filesystem::path write_gateway_config(const temp_dir& dir, const std::files
 // Environment that runs a process under pam_wrapper with `service` backed by pam_matrix
 // and a passdb of `users` (written under dir/pam). When `program` links libasan, the
 // sanitizer runtime is preloaded first and DEEPBIND disabled, as ASan requires.
+// `more_auth` ("required /path/module.so args") follow pam_matrix in the auth stack.
 env_list pam_wrapper_env(const temp_dir& dir, const std::string& service, const std::vector<user_spec>& users,
-                         const std::filesystem::path& program);
+                         const std::filesystem::path& program, const std::vector<std::string>& more_auth = {});
 
 }  // namespace vncgate::e2e

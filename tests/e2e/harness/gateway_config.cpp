@@ -122,7 +122,7 @@ std::filesystem::path write_gateway_config(const temp_dir& dir, const std::files
 }
 
 env_list pam_wrapper_env(const temp_dir& dir, const std::string& service, const std::vector<user_spec>& users,
-                         const std::filesystem::path& program) {
+                         const std::filesystem::path& program, const std::vector<std::string>& more_auth) {
   const std::string matrix = "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so";
   if (!std::filesystem::exists(matrix)) throw std::runtime_error(matrix + " missing: apt-get install libpam-wrapper");
   auto passdb = dir.path() / "pam" / "passdb";
@@ -130,9 +130,10 @@ env_list pam_wrapper_env(const temp_dir& dir, const std::string& service, const 
   for (const auto& u : users) lines += u.name + ":" + u.password + ":" + service + "\n";
   dir.write("pam/passdb", lines);
   // pam_wrapper copies the service dir when the process starts: write it first.
-  dir.write("pam/services/" + service, "auth     required " + matrix + " passdb=" + passdb.string() +
-                                           "\naccount  required " + matrix + " passdb=" + passdb.string() + "\n",
-            0644);
+  std::string stack = "auth     requisite " + matrix + " passdb=" + passdb.string() + "\n";
+  for (const auto& line : more_auth) stack += "auth     " + line + "\n";
+  stack += "account  required " + matrix + " passdb=" + passdb.string() + "\n";
+  dir.write("pam/services/" + service, stack, 0644);
   dir.write("pam/services/other", "auth required pam_deny.so\naccount required pam_deny.so\n", 0644);
 
   env_list env = {{"PAM_WRAPPER", "1"}, {"PAM_WRAPPER_SERVICE_DIR", (dir.path() / "pam" / "services").string()}};
