@@ -38,6 +38,11 @@ struct factor_report {
     if (required == second_factor::client_certificate) return certificate != "ok";
     return false;
   }
+  void count(auth_counters& stats) const {
+    stats.count(factor_kind::password, password);
+    if (!totp.empty()) stats.count(factor_kind::totp, totp);
+    if (!certificate.empty()) stats.count(factor_kind::client_certificate, certificate);
+  }
   boost::json::object to_json() const {
     boost::json::object o{{"password", password}};
     if (!totp.empty()) o["totp"] = totp;
@@ -150,6 +155,7 @@ awaitable<bool> session::authenticate() {
   certificate_verified_ = factors.certificate == "ok";
 
   const bool second_failed = password_ok && factors.second_factor_failed(required);
+  factors.count(svc_.auth_stats);
   if (password_ok && !second_failed) {
     lockout.record_success(login.user, lockout_source_, std::chrono::steady_clock::now());
     handshake_ticket_.release();

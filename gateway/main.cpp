@@ -125,12 +125,13 @@ int run(const char* path) {
   boost::asio::thread_pool auth_pool(cfg.auth.threads);
   gw::admission gate(cfg.policy);
   vncgate::auth::totp_replay_guard totp_guard;
+  gw::auth_counters auth_stats;
   auto rt = gw::make_runtime(std::move(cfg));
   if (!rt) {
     gw::log_error("not started: " + rt.error());
     return 1;
   }
-  gw::server server(path, *rt, gw::services{**audit, auth_pool, gate, totp_guard}, workers);
+  gw::server server(path, *rt, gw::services{**audit, auth_pool, gate, totp_guard, auth_stats}, workers);
   if (auto bound = server.bind(); !bound) {
     gw::log_error("not started: " + bound.error());
     return 1;
