@@ -1,21 +1,82 @@
-// The client side of the handshake: version, security type, VeNCrypt, TLS, Plain
-// credentials. Stage `greet` of the session (see session.hpp).
+// The client side of the handshake: version, security type, VeNCrypt, TLS, client
+// certificate, Plain credentials. Stage `greet` of the session (see session.hpp).
 #include <boost/asio/ssl/error.hpp>
 #include <vector>
 
+#include "gateway/client_certificate_check.hpp"
 #include "gateway/log.hpp"
 #include "gateway/session.hpp"
 #include "rfb/security.hpp"
 
 namespace vncgate::gateway {
+namespace {
+
+struct certificate_refusal {
+  std::string client_reason;
+  std::string detail;
+};
+
+// The client certificate of a TLS handshake that asked for one: audited once; `user` set
+// for a presented, verified and mapped one. Returns why the session must end, if it must.
+// A certificate that does not verify is refused even where it is optional: the client
+// offered an identity the gateway cannot trust.
+std::optional<certificate_refusal> judge_client_certificate(SSL* ssl, client_certificate_mode mode,
+                                                            auth::certificate_identity identity,
+                                                            session_record& record,
+                                                            std::optional<std::string>& user) {
+  const auto status = check_client_certificate(ssl, identity);
+  const bool required = mode == client_certificate_mode::required;
+  std::optional<certificate_refusal> refusal;
+  std::string reason;
+  if (!status.presented) {
+    if (required) {
+      reason = "no client certificate";
+      refusal = {"this gateway requires a client certificate", "the client presented no certificate"};
+    }
+  } else if (!status.verified) {
+    reason = status.problem;
+    refusal = {"client certificate not accepted: " + status.problem,
+               "client certificate " + status.subject + " (serial " + status.serial + ") not accepted: " +
+                   status.problem};
+  } else if (!status.user) {
+    reason = status.mapping_error;
+    if (required) {
+      refusal = {"client certificate names no user (" + std::string(auth::field_name(identity)) + ")",
+                 "client certificate " + status.subject + " (serial " + status.serial +
+                     ") names no user: " + status.mapping_error};
+    }
+  } else {
+    user = status.user;
+  }
+
+  boost::json::object r{{"event", "client_certificate"},
+                        {"result", refusal ? "refused" : status.presented && status.verified ? "verified" : "absent"}};
+  if (status.presented) {
+    r.emplace("subject", status.subject);
+    r.emplace("serial", status.serial);
+  }
+  if (status.user) r.emplace("user", *status.user);
+  if (!reason.empty()) r.emplace("reason", reason);
+  record.audit(std::move(r));
+  return refusal;
+}
+
+}  // namespace
 
 awaitable<bool> session::greet() {
   const auto& l = listener();
+  const bool ask_certificate = l.client_certificate != client_certificate_mode::off;
+  // Told to the client where RFB first lets it read a reason: after the version exchange
+  // on a tls listener, in the VeNCrypt SecurityResult otherwise.
+  std::optional<certificate_refusal> certificate_refused;
   if (l.security == listener_security::tls) {
-    if (auto ec = co_await client_.start_tls(*rt_->tls.x509)) {
+    if (auto ec = co_await client_.start_tls(*rt_->tls.x509, ask_certificate)) {
       record_.set_outcome(outcome::tls_failed, "TLS handshake failed: " + ec.message());
       co_return false;
     }
+    if (ask_certificate)
+      certificate_refused = judge_client_certificate(client_.tls()->native_handle(), l.client_certificate,
+                                                     rt_->cfg.tls.client_identity, record_, certificate_user_);
   }
 
   // ProtocolVersion: we announce 3.8 and speak what the client answers.
@@ -24,6 +85,9 @@ awaitable<bool> session::greet() {
   if (!version) co_return co_await client_read_failed(version.error(), "version negotiation");
   client_version_ = *version;
   phase_ = phase::choosing_type;
+  if (certificate_refused)
+    co_return co_await refuse(outcome::certificate_refused, certificate_refused->client_reason,
+                              std::move(certificate_refused->detail));
 
   // VeNCrypt needs the security-type list of 3.7+; a 3.3 client cannot be served.
   if (client_version_ == rfb::protocol_version::v3_3)
@@ -76,15 +140,27 @@ awaitable<bool> session::greet() {
     if (!co_await send_to_client(rfb::encode_vencrypt_subtype_ack(true))) co_return false;
     if (!client_in_.empty())
       co_return co_await refuse(outcome::protocol_error, "protocol error", "client sent data before the TLS handshake");
+    // Anonymous TLS (TLSPlain) has no certificate to ask for.
     bool anonymous = *sub == rfb::vencrypt_subtype::tls_plain;
-    if (auto ec = co_await client_.start_tls(anonymous ? *rt_->tls.anonymous : *rt_->tls.x509)) {
+    bool ask = ask_certificate && !anonymous;
+    if (auto ec = co_await client_.start_tls(anonymous ? *rt_->tls.anonymous : *rt_->tls.x509, ask)) {
       record_.set_outcome(outcome::tls_failed, "TLS handshake failed: " + ec.message());
       co_return false;
     }
+    if (ask)
+      certificate_refused = judge_client_certificate(client_.tls()->native_handle(), l.client_certificate,
+                                                     rt_->cfg.tls.client_identity, record_, certificate_user_);
   }
 
   auto creds = co_await client_in_.read<rfb::plain_credentials>(client_, rfb::decode_plain_credentials);
   if (!creds) co_return co_await client_read_failed(creds.error(), "VeNCrypt Plain credentials");
+  if (certificate_refused) {
+    // The client sends Plain right after TLS and reads the SecurityResult only then:
+    // its credentials were read for that alone, and are wiped unused.
+    *creds = rfb::plain_credentials{};
+    co_return co_await refuse(outcome::certificate_refused, certificate_refused->client_reason,
+                              std::move(certificate_refused->detail));
+  }
   credentials_ = std::move(*creds);
   co_return true;
 }

@@ -2,11 +2,14 @@
 
 #include <boost/asio/write.hpp>
 
+#include "gateway/client_certificate_check.hpp"
+
 namespace vncgate::gateway {
 
-awaitable<error_code> client_stream::start_tls(asio::ssl::context& ctx) {
+awaitable<error_code> client_stream::start_tls(asio::ssl::context& ctx, bool request_certificate) {
   tcp::socket plain = std::move(std::get<tcp::socket>(stream_));
   auto& tls = stream_.emplace<tls_stream>(std::move(plain), ctx);
+  request_client_certificate(tls.native_handle(), request_certificate);
   auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::server, use_tuple);
   co_return ec;
 }

@@ -18,8 +18,11 @@ class client_stream {
 
   explicit client_stream(tcp::socket socket) : stream_(std::move(socket)) {}
 
-  // Server-side TLS handshake on the socket; afterwards all I/O is TLS.
-  awaitable<error_code> start_tls(asio::ssl::context& ctx);
+  // Server-side TLS handshake on the socket; afterwards all I/O is TLS. With
+  // `request_certificate` the client is asked for a certificate (the context must have
+  // the client CA loaded); a bad or missing one does not fail the handshake: read the
+  // result with check_client_certificate (client_certificate_check.hpp).
+  awaitable<error_code> start_tls(asio::ssl::context& ctx, bool request_certificate = false);
   bool is_tls() const noexcept { return stream_.index() == 1; }
 
   awaitable<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer buffer);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/client_certificate.hpp"
 #include "auth/file_backend.hpp"
 #include "auth/totp_factor.hpp"
 #include "policy/cidr.hpp"
@@ -38,6 +39,9 @@ struct endpoint {
   std::string to_string() const;  // "host:port", IPv6 in brackets
 };
 
+// Whether a listener asks TLS clients for a certificate (mTLS), and if one must come.
+enum class client_certificate_mode { off, optional, required };
+
 struct listener_config {
   endpoint address;
   listener_security security = listener_security::vencrypt;
@@ -45,11 +49,15 @@ struct listener_config {
   bool allow_anonymous_tls = false;    // vencrypt only: also offer TLSPlain (259)
   policy::access_rules addresses;      // allow_cidrs / deny_cidrs: applied after the global ones
   std::optional<bool> greet_refused;   // overrides policy.greet_refused for this listener
+  client_certificate_mode client_certificate = client_certificate_mode::off;  // optional when tls.client_ca is set
 };
 
 struct tls_config {
   std::filesystem::path certificate;
   std::filesystem::path private_key;
+  std::optional<std::filesystem::path> client_ca;   // PEM CA bundle trusted for client certificates
+  std::optional<std::filesystem::path> client_crl;  // PEM CRLs; every chain is checked against them
+  auth::certificate_identity client_identity = auth::certificate_identity::cn;  // which field names the user
 };
 
 enum class auth_backend_kind { pam, file };

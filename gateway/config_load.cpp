@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "auth/secret_file.hpp"
+#include "gateway/client_certificate_check.hpp"
 #include "gateway/config.hpp"
 #include "gateway/config_policy.hpp"
 #include "gateway/config_yaml.hpp"
@@ -26,9 +27,10 @@ constexpr std::string_view top_keys[] = {"workers", "listeners", "tls",   "auth"
 constexpr std::string_view top_not_supported[] = {"metrics"};
 constexpr std::string_view listener_keys[] = {"address",        "security",    "target",
                                               "allow_anonymous_tls", "proxy_protocol",
-                                              "allow_cidrs",    "deny_cidrs",  "greet_refused"};
-constexpr std::string_view tls_keys[] = {"certificate", "private_key"};
-constexpr std::string_view tls_not_supported[] = {"client_ca"};
+                                              "allow_cidrs",    "deny_cidrs",  "greet_refused",
+                                              "client_certificate"};
+constexpr std::string_view tls_keys[] = {"certificate", "private_key", "client_ca", "client_crl",
+                                         "client_identity"};
 constexpr std::string_view auth_keys[] = {"backend",     "pam_service",       "users_file",  "second_factor",
                                           "failure_delay", "threads",       "totp_secrets_file", "totp_window",
                                           "totp_issuer", "pam_prompts",     "pam_code_digits"};
@@ -62,8 +64,8 @@ class loader {
       cfg_.workers = static_cast<std::size_t>(*w);
     }
     read_targets(top.require("targets"));
+    read_tls(top.require("tls"));  // before the listeners: client_certificate depends on client_ca
     read_listeners(top.require("listeners"));
-    read_tls(top.require("tls"));
     read_auth(top.require("auth"));
     check_second_factors();
     read_policy(top.get("policy"), cfg_.policy, errors_);
@@ -244,6 +246,8 @@ class loader {
       l.greet_refused = *greet;
     }
 
+    read_client_certificate(m.get("client_certificate"), l);
+
     const auto proxy_field = m.get("proxy_protocol");
     if (auto proxy = read_bool(proxy_field, "proxy_protocol", errors_); proxy && *proxy) {
       errors_.add(proxy_field, "proxy_protocol is not supported yet");
@@ -251,8 +255,60 @@ class loader {
     cfg_.listeners.push_back(std::move(l));
   }
 
+  // The listener's client_certificate: off | optional | required; optional by default
+  // when tls.client_ca is set.
+  void read_client_certificate(const field& f, listener_config& l) {
+    l.client_certificate = cfg_.tls.client_ca ? client_certificate_mode::optional : client_certificate_mode::off;
+    const auto mode = read_string(f, "client_certificate", errors_);
+    if (!mode) return;
+    if (*mode == "off") {
+      l.client_certificate = client_certificate_mode::off;
+      return;
+    }
+    if (*mode != "optional" && *mode != "required") {
+      errors_.add(f, "expected off, optional or required for client_certificate");
+      return;
+    }
+    l.client_certificate = *mode == "optional" ? client_certificate_mode::optional : client_certificate_mode::required;
+    if (!cfg_.tls.client_ca) {
+      errors_.add(f, "client_certificate: " + *mode + " needs tls.client_ca (the CAs client certificates are checked against)");
+    } else if (*mode == "required" && l.allow_anonymous_tls) {
+      errors_.add(f, "client_certificate: required cannot be combined with allow_anonymous_tls: true "
+                     "(anonymous TLS carries no certificate)");
+    }
+  }
+
+  // tls.client_ca / client_crl / client_identity: the trust for client certificates.
+  void read_client_trust(const yaml_map& m) {
+    const auto ca_field = m.get("client_ca");
+    const auto crl_field = m.get("client_crl");
+    const auto ca = read_path(ca_field, "client_ca", base_dir_, errors_);
+    const auto crl = read_path(crl_field, "client_crl", base_dir_, errors_);
+    if (ca) cfg_.tls.client_ca = *ca;
+    if (crl && !ca_field.present()) {
+      errors_.add(crl_field, "client_crl needs client_ca (the CRLs are for the client CAs)");
+    } else if (crl) {
+      cfg_.tls.client_crl = *crl;
+    }
+    // Loaded now to report a bad file at its key; the runtime loads them again (also on reload).
+    if (ca) {
+      if (auto error = check_client_ca_file(*ca)) errors_.add(ca_field, std::move(*error));
+    }
+    if (ca && crl) {
+      if (auto error = check_client_crl_file(*crl)) errors_.add(crl_field, std::move(*error));
+    }
+    const auto identity_field = m.get("client_identity");
+    if (auto identity = read_string(identity_field, "client_identity", errors_)) {
+      if (auto parsed = auth::parse_certificate_identity(*identity)) {
+        cfg_.tls.client_identity = *parsed;
+      } else {
+        errors_.add(identity_field, "expected cn, san_email, san_dns or san_upn for client_identity");
+      }
+    }
+  }
+
   void read_tls(const field& f) {
-    const yaml_map m(f, "tls", tls_keys, tls_not_supported, errors_);
+    const yaml_map m(f, "tls", tls_keys, {}, errors_);
     if (!m.valid()) return;
     const auto certificate_field = m.require("certificate");
     const auto key_field = m.require("private_key");
@@ -261,6 +317,7 @@ class loader {
     if (certificate) cfg_.tls.certificate = *certificate;
     if (key) cfg_.tls.private_key = *key;
     check_tls_files(certificate, certificate_field, key, key_field, errors_);
+    read_client_trust(m);
   }
 
   void read_auth(const field& f) {
@@ -364,6 +421,14 @@ class loader {
     for (const auto& t : cfg_.targets) totp = totp || t.factor == second_factor::totp;
     if (totp && a.totp_secrets_file.empty() && !totp_secrets_field_.present())
       errors_.add(auth_mark_, "second_factor: totp needs auth.totp_secrets_file (the secrets `vncgate totp enroll` writes)");
+    bool certificate = a.factor == second_factor::client_certificate;
+    for (const auto& t : cfg_.targets) certificate = certificate || t.factor == second_factor::client_certificate;
+    const bool asked = std::any_of(cfg_.listeners.begin(), cfg_.listeners.end(), [](const listener_config& l) {
+      return l.client_certificate != client_certificate_mode::off;
+    });
+    if (certificate && !asked)
+      errors_.add(auth_mark_, cfg_.tls.client_ca ? "second_factor: client_certificate needs a listener with client_certificate: optional or required"
+                                                 : "second_factor: client_certificate needs tls.client_ca (the CAs client certificates are checked against)");
   }
 
   void read_audit(const field& f) {

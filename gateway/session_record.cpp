@@ -11,6 +11,7 @@ std::string_view to_string(outcome o) noexcept {
     case outcome::protocol_error: return "protocol_error";
     case outcome::no_common_security: return "no_common_security";
     case outcome::tls_failed: return "tls_failed";
+    case outcome::certificate_refused: return "certificate_refused";
     case outcome::handshake_timeout: return "handshake_timeout";
     case outcome::auth_failed: return "auth_failed";
     case outcome::auth_error: return "auth_error";

@@ -19,6 +19,7 @@ enum class outcome {
   protocol_error,        // malformed or hostile bytes from the client
   no_common_security,    // the client wanted a security type we do not offer
   tls_failed,            // TLS handshake with the client failed
+  certificate_refused,   // the client certificate was missing, not verified or named no user
   handshake_timeout,     // not through the handshake in time
   auth_failed,           // wrong password or unknown user (one answer for both)
   auth_error,            // the authentication backend itself failed

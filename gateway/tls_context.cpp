@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "gateway/client_certificate_check.hpp"
+
 namespace vncgate::gateway {
 namespace ssl = boost::asio::ssl;
 namespace {
@@ -41,6 +43,11 @@ expected<tls_contexts, std::string> make_tls_contexts(const config& cfg) {
   if (SSL_CTX_check_private_key(x509) != 1)
     return unexpected("TLS private key " + cfg.tls.private_key.string() + " does not match certificate " +
                       cfg.tls.certificate.string());
+  // mTLS: the trust for client certificates; each connection decides whether it asks.
+  if (cfg.tls.client_ca) {
+    auto enabled = enable_client_certificates(x509, *cfg.tls.client_ca, cfg.tls.client_crl);
+    if (!enabled) return unexpected(enabled.error());
+  }
 
   bool anonymous = std::any_of(cfg.listeners.begin(), cfg.listeners.end(),
                                [](const listener_config& l) { return l.allow_anonymous_tls; });

@@ -2,7 +2,9 @@
 //
 // Built once at start-up (and on reload) from the configured certificate and key;
 // shared read-only by all I/O threads afterwards. TLS 1.2 is the floor; renegotiation
-// is off; TLS 1.2 cipher suites are forward-secret AEAD only.
+// is off; TLS 1.2 cipher suites are forward-secret AEAD only. With tls.client_ca the
+// x509 context can ask for client certificates (client_certificate_check.hpp); the
+// listener's client_certificate setting decides per connection whether it does.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>

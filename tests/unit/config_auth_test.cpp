@@ -70,6 +70,8 @@ TEST_CASE("second factor: errors in auth and targets", "[config]") {
   check_case(GENERATE(values<error_case>({
       {"auth", auth_ok + "  second_factor: sms\n", 3, 18, "expected none, totp or client_certificate for second_factor"},
       {"auth", auth_ok + "  second_factor: totp\n", 2, 3, "second_factor: totp needs auth.totp_secrets_file"},
+      {"auth", auth_ok + "  second_factor: client_certificate\n", 2, 3,
+       "second_factor: client_certificate needs tls.client_ca"},
       {"auth", auth_ok + "  totp_window: 11\n", 3, 16, "totp_window"},
       {"auth", auth_ok + "  totp_issuer: \"a:b\"\n", 3, 16, "without ':' for totp_issuer"},
       {"auth", auth_ok + "  pam_prompts: both\n", 3, 16, "expected whole or split for pam_prompts"},

@@ -23,7 +23,7 @@ listeners:
 )") + rest_without("listeners"),
                     {{4, 5,
                       "unknown key 'adress' in listener; expected one of: address, security, target, "
-                      "allow_anonymous_tls, proxy_protocol, allow_cidrs, deny_cidrs, greet_refused; "
+                      "allow_anonymous_tls, proxy_protocol, allow_cidrs, deny_cidrs, greet_refused, client_certificate; "
                       "did you mean 'address'?"},
                      {4, 5, "listener is missing 'address'"}},
                     2});
@@ -193,7 +193,6 @@ TEST_CASE("keys of the contract that are not built yet are errors", "[config]") 
   // tls_ok is 3 lines, one_target() 5, listener_head 2, auth_ok 2.
   check_case(GENERATE(values<error_case>({
       {"", "metrics:\n  address: 127.0.0.1:9900\n", 1, 1, "metrics is not supported yet"},
-      {"tls", tls_ok + "  client_ca: ca.pem\n", 4, 3, "client_ca is not supported yet"},
       {"listeners", listener_head + "    security: websocket\n", 3, 15, "security: websocket is not supported yet"},
       {"listeners", listener_head + "    security: plain\n", 3, 15, "security: plain is not supported yet"},
       {"listeners", listener_head + "    security: vencrypt\n    proxy_protocol: true\n", 4, 21,

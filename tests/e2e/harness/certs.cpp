@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <fstream>
 #include <stdexcept>
 
 #include "harness/process.hpp"
@@ -20,6 +21,83 @@ certs make_certs(const temp_dir& dir, const std::string& subdir) {
                dir.path());
   if (r.exit_code != 0) throw std::runtime_error("openssl req failed: " + r.err);
   ::chmod(out.private_key.c_str(), 0600);
+  return out;
+}
+
+namespace {
+
+void openssl(const temp_dir& dir, std::vector<std::string> args, const std::string& what) {
+  args.insert(args.begin(), "openssl");
+  auto r = run({.argv = args}, dir.path());
+  if (r.exit_code != 0) throw std::runtime_error(what + " failed: " + r.err);
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::trunc) << text;
+}
+
+const std::string ca_subject = "/CN=vncgate test client CA";
+
+// A CA certificate and key: dir/`name`.pem, dir/`name`.key.
+void make_ca(const temp_dir& dir, const std::filesystem::path& where, const std::string& name) {
+  auto key = where / (name + ".key");
+  openssl(dir, {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30",
+                "-subj", ca_subject, "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign", "-keyout", key.string(), "-out",
+                (where / (name + ".pem")).string()},
+          "openssl req (" + name + ")");
+  ::chmod(key.c_str(), 0600);
+}
+
+// A client certificate for `user` signed by the CA `ca` (dir/`ca`.pem + .key).
+certs make_client(const temp_dir& dir, const std::filesystem::path& where, const std::string& name,
+                  const std::string& user, const std::string& ca, int serial) {
+  certs out{where / (name + ".pem"), where / (name + ".key")};
+  auto csr = where / (name + ".csr");
+  openssl(dir, {"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
+                "/CN=" + user, "-keyout", out.private_key.string(), "-out", csr.string()},
+          "openssl req (" + name + ")");
+  ::chmod(out.private_key.c_str(), 0600);
+  openssl(dir, {"x509", "-req", "-in", csr.string(), "-CA", (where / (ca + ".pem")).string(), "-CAkey",
+                (where / (ca + ".key")).string(), "-set_serial", std::to_string(serial), "-days", "30", "-extfile",
+                (where / "client.ext").string(), "-out", out.certificate.string()},
+          "openssl x509 -req (" + name + ")");
+  return out;
+}
+
+}  // namespace
+
+client_pki make_client_pki(const temp_dir& dir, const std::string& subdir) {
+  std::filesystem::path where = dir.path() / subdir;
+  std::filesystem::create_directories(where);
+  client_pki out;
+  make_ca(dir, where, "ca");
+  make_ca(dir, where, "other-ca");
+  out.ca = where / "ca.pem";
+  out.other_ca = where / "other-ca.pem";
+  write_file(where / "client.ext", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+  out.alice = make_client(dir, where, "alice", "alice", "ca", 0x1001);
+  out.bob = make_client(dir, where, "bob", "bob", "ca", 0x1002);
+  out.revoked = make_client(dir, where, "revoked", "alice", "ca", 0x1003);
+  out.stranger = make_client(dir, where, "stranger", "alice", "other-ca", 0x1004);
+
+  // `openssl ca` keeps its revocations in a text database; this minimal config is all it needs.
+  write_file(where / "index.txt", "");
+  write_file(where / "crlnumber", "01\n");
+  write_file(where / "ca.cnf", "[ca]\ndefault_ca = test_ca\n[test_ca]\ndatabase = " + (where / "index.txt").string() +
+                                   "\ncrlnumber = " + (where / "crlnumber").string() +
+                                   "\ndefault_md = sha256\ndefault_crl_days = 30\n");
+  const std::vector<std::string> ca_args = {"-batch", "-config", (where / "ca.cnf").string(), "-keyfile",
+                                            (where / "ca.key").string(), "-cert", out.ca.string()};
+  auto revoke = std::vector<std::string>{"ca"};
+  revoke.insert(revoke.end(), ca_args.begin(), ca_args.end());
+  revoke.insert(revoke.end(), {"-revoke", out.revoked.certificate.string()});
+  openssl(dir, revoke, "openssl ca -revoke");
+  out.crl = where / "crl.pem";
+  auto gencrl = std::vector<std::string>{"ca"};
+  gencrl.insert(gencrl.end(), ca_args.begin(), ca_args.end());
+  gencrl.insert(gencrl.end(), {"-gencrl", "-out", out.crl.string()});
+  openssl(dir, gencrl, "openssl ca -gencrl");
   return out;
 }
 

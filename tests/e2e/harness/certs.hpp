@@ -1,8 +1,9 @@
-// certs.hpp — a self-signed TLS certificate for the gateway, made with `openssl req`.
+// certs.hpp — a self-signed TLS certificate for the gateway, made with `openssl req`, and
+// a small client PKI for mTLS tests.
 //
 // One EC P-256 certificate, CN=localhost, SAN DNS:localhost + IP:127.0.0.1, valid 30
 // days; clients use cert.pem itself as their CA file. The key is written mode 600 (the
-// gateway refuses a readable key). Blocking (runs openssl, ~50 ms).
+// gateway refuses a readable key). Blocking (runs openssl, ~50 ms; the PKI ~300 ms).
 #pragma once
 
 #include <filesystem>
@@ -18,5 +19,22 @@ struct certs {
 
 // Writes cert.pem and key.pem under dir/`subdir`; throws std::runtime_error on failure.
 certs make_certs(const temp_dir& dir, const std::string& subdir = "tls");
+
+// Client certificates (CN = the user, extendedKeyUsage clientAuth, keys mode 600) from
+// a test CA, made with `openssl req`, `openssl x509 -req` and `openssl ca -revoke/-gencrl`.
+struct client_pki {
+  std::filesystem::path ca{};        // the CA certificate: tls.client_ca
+  std::filesystem::path crl{};       // a CRL from `ca` that lists `revoked`: tls.client_crl
+  std::filesystem::path other_ca{};  // an unrelated CA (own key) with the same subject name,
+                                     // so clients that pick a certificate by the server's CA
+                                     // names (GnuTLS) still send `stranger`
+  certs alice{};                     // CN=alice, from `ca`
+  certs bob{};                       // CN=bob, from `ca`
+  certs revoked{};                   // CN=alice, from `ca`, revoked in `crl`
+  certs stranger{};                  // CN=alice, from `other_ca`
+};
+
+// Writes the PKI under dir/`subdir`; throws std::runtime_error on failure.
+client_pki make_client_pki(const temp_dir& dir, const std::string& subdir = "pki");
 
 }  // namespace vncgate::e2e

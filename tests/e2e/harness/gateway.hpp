@@ -70,6 +70,7 @@ struct gateway_options {
   bool end_revoked_sessions = true;
   std::vector<std::string> policy_lines{};  // "key: value" under policy:, e.g. "max_sessions: 2"
   std::vector<std::string> auth_lines{};    // "key: value" under auth:, e.g. "second_factor: totp"
+  std::vector<std::string> tls_lines{};     // "key: value" under tls:, e.g. "client_ca: /path/ca.pem"
   env_list env{};                // extra environment (pam_wrapper)
 };
 

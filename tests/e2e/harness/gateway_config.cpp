@@ -82,6 +82,7 @@ std::filesystem::path write_gateway_config(const temp_dir& dir, const std::files
     for (const auto& line : l.extra_lines) y << "    " << line << "\n";
   }
   y << "tls:\n  certificate: " << name(tls.certificate) << "\n  private_key: " << name(tls.private_key) << "\n";
+  for (const auto& line : o.tls_lines) y << "  " << line << "\n";
   y << "auth:\n  backend: " << o.backend << "\n";
   if (o.backend == "pam") {
     y << "  pam_service: " << quoted(o.pam_service) << "\n";

@@ -185,7 +185,8 @@ bool raw_client::wait_closed(std::chrono::milliseconds within, std::string* drai
   }
 }
 
-bool raw_client::start_tls(const std::filesystem::path& ca_file, const std::string& host_name) {
+bool raw_client::start_tls(const std::filesystem::path& ca_file, const std::string& host_name,
+                           const std::filesystem::path& client_cert, const std::filesystem::path& client_key) {
   ctx_.reset(SSL_CTX_new(TLS_client_method()));
   if (!ctx_) {
     error_ = "SSL_CTX_new failed";
@@ -195,6 +196,12 @@ bool raw_client::start_tls(const std::filesystem::path& ca_file, const std::stri
   SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_PEER, nullptr);
   if (SSL_CTX_load_verify_locations(ctx_.get(), ca_file.c_str(), nullptr) != 1) {
     error_ = "cannot load CA " + ca_file.string() + ": " + openssl_errors();
+    return false;
+  }
+  if (!client_cert.empty() &&
+      (SSL_CTX_use_certificate_chain_file(ctx_.get(), client_cert.c_str()) != 1 ||
+       SSL_CTX_use_PrivateKey_file(ctx_.get(), client_key.c_str(), SSL_FILETYPE_PEM) != 1)) {
+    error_ = "cannot load client certificate " + client_cert.string() + ": " + openssl_errors();
     return false;
   }
   ssl_.reset(SSL_new(ctx_.get()));

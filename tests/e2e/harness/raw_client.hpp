@@ -54,8 +54,10 @@ class raw_client {
   bool wait_closed(std::chrono::milliseconds within, std::string* drained = nullptr);
 
   // TLS client handshake on the current socket; verifies the certificate against
-  // `ca_file` and `host_name`. False (see last_error()) when it fails.
-  bool start_tls(const std::filesystem::path& ca_file, const std::string& host_name = "localhost");
+  // `ca_file` and `host_name`, and presents `client_cert` (PEM, key in `client_key`)
+  // when given. False (see last_error()) when it fails.
+  bool start_tls(const std::filesystem::path& ca_file, const std::string& host_name = "localhost",
+                 const std::filesystem::path& client_cert = {}, const std::filesystem::path& client_key = {});
   const std::string& last_error() const noexcept { return error_; }
 
   // Closes at once: with `reset`, SO_LINGER 0 so the peer sees ECONNRESET.

@@ -63,6 +63,10 @@ rfbCredential* get_credential(rfbClient* client, int type) {
   } else if (type == rfbCredentialTypeX509) {
     credential->x509Credential.x509CACertFile = login.ca_file.empty() ? nullptr : dup_or_null(login.ca_file.string());
     credential->x509Credential.x509CrlVerifyMode = rfbX509CrlVerifyNone;
+    if (!login.client_cert.empty()) {
+      credential->x509Credential.x509ClientCertFile = dup_or_null(login.client_cert.string());
+      credential->x509Credential.x509ClientKeyFile = dup_or_null(login.client_key.string());
+    }
   }
   return credential;
 }

@@ -30,6 +30,8 @@ struct vnc_login {
   std::string user{};                 // VeNCrypt Plain user name
   std::string password{};             // Plain password, or the VncAuth password
   std::filesystem::path ca_file{};    // trusted certificate for the X509 subtypes
+  std::filesystem::path client_cert{};  // X509 subtypes: a client certificate (PEM) to present
+  std::filesystem::path client_key{};   // and its key (PEM); both or neither
 };
 
 struct vnc_session_result;
