@@ -26,9 +26,10 @@ constexpr const char* usage = R"(usage:
   vncgate --config FILE [--log-level debug|info|warning|error]   run the gateway
   vncgate check-config FILE       validate FILE; print every error as file:line:col; exit 1 on error
   vncgate hash-password           read a password, print a crypt(3) hash for the users file
-  vncgate totp enroll USER --config FILE [--algorithm sha1|sha256|sha512] [--digits 6|8] [--replace] [--invert]
+  vncgate totp enroll USER [--config FILE] [--algorithm sha1|sha256|sha512] [--digits 6|8] [--replace] [--invert]
                                   make USER a TOTP secret; print the otpauth:// URI and a QR code
-  vncgate totp verify USER CODE --config FILE
+                                  (FILE defaults to /etc/vncgate/vncgate.yaml)
+  vncgate totp verify USER CODE [--config FILE]
                                   check a code against USER's secret (does not spend it)
   vncgate --version
 )";

@@ -21,9 +21,11 @@ namespace {
 namespace fs = std::filesystem;
 using namespace config_detail;
 
+constexpr const char* default_config = "/etc/vncgate/vncgate.yaml";
 constexpr const char* usage = R"(usage:
-  vncgate totp enroll USER --config FILE [--algorithm sha1|sha256|sha512] [--digits 6|8] [--replace] [--invert]
-  vncgate totp verify USER CODE --config FILE
+  vncgate totp enroll USER [--config FILE] [--algorithm sha1|sha256|sha512] [--digits 6|8] [--replace] [--invert]
+  vncgate totp verify USER CODE [--config FILE]
+  FILE defaults to /etc/vncgate/vncgate.yaml
 )";
 
 struct totp_settings {
@@ -203,7 +205,8 @@ int totp_command(std::span<const std::string_view> args) {
       return 2;
     }
   }
-  if (!config || positional.size() != (enrolling ? 1u : 2u)) {
+  if (!config) config = fs::path(default_config);
+  if (positional.size() != (enrolling ? 1u : 2u)) {
     std::cerr << usage;
     return 2;
   }
