@@ -125,6 +125,51 @@ void check_detail_is_clean(const verdict& v, const std::string& code) {
   CHECK(v.detail.find(password) == std::string::npos);
 }
 
+// The cases both stacks share; `service` names the stack, `prompts` the mode it needs.
+
+// The right password and code are accepted, and the same code again is not: pam_oath
+// records the last code it accepted in its usersfile.
+void check_accepted_once(const std::string& service, pam_prompts prompts) {
+  const auto usersfile = fresh_usersfile(service);
+  const pam_backend backend(service, prompts);
+  const std::string code = oathtool_code(std::time(nullptr));
+  const auto first = backend.authenticate("root", password + code);
+  CAPTURE(first.detail);
+  CHECK(first.result == outcome::accepted);
+  CHECK(first.who.user == "root");
+  check_detail_is_clean(first, code);
+  CHECK(read_file(usersfile).find(code) != std::string::npos);
+
+  const auto replay = backend.authenticate("root", password + code);
+  CAPTURE(replay.detail);
+  CHECK(replay.result == outcome::rejected);
+  check_detail_is_clean(replay, code);
+}
+
+void check_wrong_code(const std::string& service, pam_prompts prompts) {
+  fresh_usersfile(service);
+  const pam_backend backend(service, prompts);
+  const auto v = backend.authenticate("root", password + wrong_code(std::time(nullptr)));
+  CAPTURE(v.detail);
+  CHECK(v.result == outcome::rejected);
+  CHECK(v.who.user.empty());
+}
+
+void check_old_code(const std::string& service, pam_prompts prompts) {
+  fresh_usersfile(service);
+  const pam_backend backend(service, prompts);
+  const std::time_t now = std::time(nullptr);
+  const std::string old = oathtool_code(now - 90);
+  // About one chance in 2*10^5 that the old code equals a valid one.
+  if (codes_near(now).contains(old)) {
+    WARN("the code from 90 s ago happens to equal a current one; nothing to show this time");
+    return;
+  }
+  const auto v = backend.authenticate("root", password + old);
+  CAPTURE(v.detail);
+  CHECK(v.result == outcome::rejected);
+}
+
 }  // namespace
 
 TEST_CASE("pam_oath: oathtool and the gateway's TOTP agree on the test key", "[pam][oath]") {
@@ -142,31 +187,12 @@ TEST_CASE("pam_oath: oathtool and the gateway's TOTP agree on the test key", "[p
 
 TEST_CASE("pam_oath joined: the right password and code are accepted once", "[pam][oath]") {
   require_pam_wrapper();
-  const auto usersfile = fresh_usersfile("oath-joined-accepted_once");
-  const pam_backend backend("oath-joined-accepted_once");
-  const std::string code = oathtool_code(std::time(nullptr));
-  const auto first = backend.authenticate("root", password + code);
-  CAPTURE(first.detail);
-  CHECK(first.result == outcome::accepted);
-  CHECK(first.who.user == "root");
-  check_detail_is_clean(first, code);
-  // pam_oath wrote the code it accepted into its usersfile: that is its replay record.
-  CHECK(read_file(usersfile).find(code) != std::string::npos);
-
-  const auto replay = backend.authenticate("root", password + code);
-  CAPTURE(replay.detail);
-  CHECK(replay.result == outcome::rejected);
-  check_detail_is_clean(replay, code);
+  check_accepted_once("oath-joined-accepted_once", {});
 }
 
 TEST_CASE("pam_oath joined: a wrong code is rejected", "[pam][oath]") {
   require_pam_wrapper();
-  fresh_usersfile("oath-joined-wrong_code");
-  const pam_backend backend("oath-joined-wrong_code");
-  const auto v = backend.authenticate("root", password + wrong_code(std::time(nullptr)));
-  CAPTURE(v.detail);
-  CHECK(v.result == outcome::rejected);
-  CHECK(v.who.user.empty());
+  check_wrong_code("oath-joined-wrong_code", {});
 }
 
 TEST_CASE("pam_oath joined: the right code with a wrong password is rejected", "[pam][oath]") {
@@ -193,18 +219,7 @@ TEST_CASE("pam_oath joined: the password without a code is rejected", "[pam][oat
 
 TEST_CASE("pam_oath joined: a code from three steps ago is rejected", "[pam][oath]") {
   require_pam_wrapper();
-  fresh_usersfile("oath-joined-old_code");
-  const pam_backend backend("oath-joined-old_code");
-  const std::time_t now = std::time(nullptr);
-  const std::string old = oathtool_code(now - 90);
-  // About one chance in 2*10^5 that the old code equals a valid one.
-  if (codes_near(now).contains(old)) {
-    WARN("the code from 90 s ago happens to equal a current one; nothing to show this time");
-    return;
-  }
-  const auto v = backend.authenticate("root", password + old);
-  CAPTURE(v.detail);
-  CHECK(v.result == outcome::rejected);
+  check_old_code("oath-joined-old_code", {});
 }
 
 TEST_CASE("pam_oath joined: the one-prompt stack fails in split mode", "[pam][oath]") {
@@ -224,30 +239,12 @@ TEST_CASE("pam_oath joined: the one-prompt stack fails in split mode", "[pam][oa
 
 TEST_CASE("pam_oath prompts: the right password and code are accepted once", "[pam][oath]") {
   require_pam_wrapper();
-  const auto usersfile = fresh_usersfile("oath-prompts-accepted_once");
-  const pam_backend backend("oath-prompts-accepted_once", split_six);
-  const std::string code = oathtool_code(std::time(nullptr));
-  const auto first = backend.authenticate("root", password + code);
-  CAPTURE(first.detail);
-  CHECK(first.result == outcome::accepted);
-  CHECK(first.who.user == "root");
-  check_detail_is_clean(first, code);
-  CHECK(read_file(usersfile).find(code) != std::string::npos);
-
-  const auto replay = backend.authenticate("root", password + code);
-  CAPTURE(replay.detail);
-  CHECK(replay.result == outcome::rejected);
-  check_detail_is_clean(replay, code);
+  check_accepted_once("oath-prompts-accepted_once", split_six);
 }
 
 TEST_CASE("pam_oath prompts: a wrong code is rejected", "[pam][oath]") {
   require_pam_wrapper();
-  fresh_usersfile("oath-prompts-wrong_code");
-  const pam_backend backend("oath-prompts-wrong_code", split_six);
-  const auto v = backend.authenticate("root", password + wrong_code(std::time(nullptr)));
-  CAPTURE(v.detail);
-  CHECK(v.result == outcome::rejected);
-  CHECK(v.who.user.empty());
+  check_wrong_code("oath-prompts-wrong_code", split_six);
 }
 
 TEST_CASE("pam_oath prompts: the right code with a wrong password is rejected", "[pam][oath]") {
@@ -280,17 +277,7 @@ TEST_CASE("pam_oath prompts: the password without a code is rejected", "[pam][oa
 
 TEST_CASE("pam_oath prompts: a code from three steps ago is rejected", "[pam][oath]") {
   require_pam_wrapper();
-  fresh_usersfile("oath-prompts-old_code");
-  const pam_backend backend("oath-prompts-old_code", split_six);
-  const std::time_t now = std::time(nullptr);
-  const std::string old = oathtool_code(now - 90);
-  if (codes_near(now).contains(old)) {
-    WARN("the code from 90 s ago happens to equal a current one; nothing to show this time");
-    return;
-  }
-  const auto v = backend.authenticate("root", password + old);
-  CAPTURE(v.detail);
-  CHECK(v.result == outcome::rejected);
+  check_old_code("oath-prompts-old_code", split_six);
 }
 
 TEST_CASE("pam_oath prompts: the two-prompt stack fails in whole mode", "[pam][oath]") {
