@@ -421,6 +421,9 @@ class loader {
     for (const auto& t : cfg_.targets) totp = totp || t.factor == second_factor::totp;
     if (totp && a.totp_secrets_file.empty() && !totp_secrets_field_.present())
       errors_.add(auth_mark_, "second_factor: totp needs auth.totp_secrets_file (the secrets `vncgate totp enroll` writes)");
+    if (totp && a.pam_prompts == pam_prompt_mode::split)
+      errors_.add(auth_mark_, "pam_prompts: split and second_factor: totp both take the code from the end of the "
+                              "password field; use one of them");
     bool certificate = a.factor == second_factor::client_certificate;
     for (const auto& t : cfg_.targets) certificate = certificate || t.factor == second_factor::client_certificate;
     const bool asked = std::any_of(cfg_.listeners.begin(), cfg_.listeners.end(), [](const listener_config& l) {

@@ -32,13 +32,12 @@ TEST_CASE("second factor: totp with its secrets file, read and decoded", "[confi
               ", algorithm: sha512, digits: 8 }\n",
           0600);
   auto cfg = d.load(auth_with("  second_factor: totp\n  totp_secrets_file: totp.yaml\n  totp_window: 2\n"
-                              "  totp_issuer: ACME VNC\n  pam_prompts: split\n  pam_code_digits: 8\n"));
+                              "  totp_issuer: ACME VNC\n  pam_code_digits: 8\n"));
   INFO((cfg ? "" : dump(cfg.error())));
   REQUIRE(cfg);
   CHECK(cfg->auth.factor == second_factor::totp);
   CHECK(cfg->auth.totp_window == 2);
   CHECK(cfg->auth.totp_issuer == "ACME VNC");
-  CHECK(cfg->auth.pam_prompts == pam_prompt_mode::split);
   CHECK(cfg->auth.pam_code_digits == 8);
   const auto* alice = cfg->auth.totp_secret_of("alice");
   REQUIRE(alice);
@@ -72,6 +71,8 @@ TEST_CASE("second factor: errors in auth and targets", "[config]") {
       {"auth", auth_ok + "  second_factor: totp\n", 2, 3, "second_factor: totp needs auth.totp_secrets_file"},
       {"auth", auth_ok + "  second_factor: client_certificate\n", 2, 3,
        "second_factor: client_certificate needs tls.client_ca"},
+      {"auth", auth_ok + "  second_factor: totp\n  totp_secrets_file: t.yaml\n  pam_prompts: split\n", 2, 3,
+       "pam_prompts: split and second_factor: totp both take the code"},
       {"auth", auth_ok + "  totp_window: 11\n", 3, 16, "totp_window"},
       {"auth", auth_ok + "  totp_issuer: \"a:b\"\n", 3, 16, "without ':' for totp_issuer"},
       {"auth", auth_ok + "  pam_prompts: both\n", 3, 16, "expected whole or split for pam_prompts"},
@@ -112,4 +113,13 @@ TEST_CASE("TOTP secrets file: refused when others may read it, errors placed in 
     d.write("totp.yaml", b.content, 0600);
     expect_error(d.errors(text), b.line, b.column, b.message, secrets);
   }
+}
+
+TEST_CASE("second factor: PAM split prompts with their code length", "[config]") {
+  config_dir d;
+  auto cfg = d.load(auth_with("  pam_prompts: split\n  pam_code_digits: 7\n"));
+  INFO((cfg ? "" : dump(cfg.error())));
+  REQUIRE(cfg);
+  CHECK(cfg->auth.pam_prompts == pam_prompt_mode::split);
+  CHECK(cfg->auth.pam_code_digits == 7);
 }
