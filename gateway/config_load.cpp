@@ -11,6 +11,7 @@
 #include "auth/secret_file.hpp"
 #include "gateway/client_certificate_check.hpp"
 #include "gateway/config.hpp"
+#include "gateway/config_factors.hpp"
 #include "gateway/config_policy.hpp"
 #include "gateway/config_yaml.hpp"
 
@@ -67,7 +68,7 @@ class loader {
     read_tls(top.require("tls"));  // before the listeners: client_certificate depends on client_ca
     read_listeners(top.require("listeners"));
     read_auth(top.require("auth"));
-    check_second_factors();
+    check_second_factors(cfg_, auth_mark_, totp_secrets_named_, errors_);
     read_policy(top.get("policy"), cfg_.policy, errors_);
     read_audit(top.get("audit"));
   }
@@ -166,7 +167,7 @@ class loader {
     t.max_session = read_session_duration(m.get("max_session"), "max_session", errors_);
 
     if (auto shared = read_bool(m.get("shared"), "shared", errors_)) t.shared = *shared;
-    t.factor = read_second_factor(m.get("second_factor"));
+    t.factor = read_second_factor(m.get("second_factor"), errors_);
     if (auto timeout = read_duration(m.get("connect_timeout"), "connect_timeout", 1ms, 5min,
                                      errors_)) {
       t.connect_timeout = *timeout;
@@ -362,38 +363,8 @@ class loader {
       }
     }
 
-    if (auto factor = read_second_factor(m.get("second_factor"))) a.factor = *factor;
-    totp_secrets_field_ = m.get("totp_secrets_file");
-    if (auto path = read_path(totp_secrets_field_, "totp_secrets_file", base_dir_, errors_)) {
-      a.totp_secrets_file = *path;
-      if (auto secrets = read_totp_secrets_file(*path, totp_secrets_field_, errors_))
-        a.totp_secrets = std::move(*secrets);
-    }
-    if (auto window = read_integer(m.get("totp_window"), "totp_window", 0, 10, errors_))
-      a.totp_window = static_cast<unsigned>(*window);
-    const auto issuer_field = m.get("totp_issuer");
-    if (auto issuer = read_string(issuer_field, "totp_issuer", errors_)) {
-      if (issuer->empty() || issuer->size() > 64 || issuer->find(':') != std::string::npos)
-        errors_.add(issuer_field, "expected a name of 1 to 64 characters without ':' for totp_issuer");
-      else
-        a.totp_issuer = *issuer;
-    }
-    const auto prompts_field = m.get("pam_prompts");
-    if (auto prompts = read_string(prompts_field, "pam_prompts", errors_)) {
-      if (*prompts == "whole")
-        a.pam_prompts = pam_prompt_mode::whole;
-      else if (*prompts == "split")
-        a.pam_prompts = pam_prompt_mode::split;
-      else
-        errors_.add(prompts_field, "expected whole or split for pam_prompts");
-    }
-    const auto digits_field = m.get("pam_code_digits");
-    if (auto digits = read_integer(digits_field, "pam_code_digits", 6, 8, errors_))
-      a.pam_code_digits = static_cast<unsigned>(*digits);
-    if (backend == auth_backend_kind::file) {
-      if (prompts_field.present()) errors_.add(prompts_field, "pam_prompts is only used with backend: pam");
-      if (digits_field.present()) errors_.add(digits_field, "pam_code_digits is only used with backend: pam");
-    }
+    read_auth_factors(m, backend, base_dir_, a, errors_);
+    totp_secrets_named_ = m.get("totp_secrets_file").present();
     auth_mark_ = m.mark();
 
     if (auto delay = read_duration(m.get("failure_delay"), "failure_delay", 0ms, 60s, errors_)) {
@@ -402,36 +373,6 @@ class loader {
     if (auto threads = read_integer(m.get("threads"), "threads", 1, 256, errors_)) {
       a.threads = static_cast<std::size_t>(*threads);
     }
-  }
-
-  std::optional<second_factor> read_second_factor(const field& f) {
-    auto name = read_string(f, "second_factor", errors_);
-    if (!name) return std::nullopt;
-    if (*name == "none") return second_factor::none;
-    if (*name == "totp") return second_factor::totp;
-    if (*name == "client_certificate") return second_factor::client_certificate;
-    errors_.add(f, "expected none, totp or client_certificate for second_factor");
-    return std::nullopt;
-  }
-
-  // A factor someone must show needs what checks it.
-  void check_second_factors() {
-    const auto& a = cfg_.auth;
-    bool totp = a.factor == second_factor::totp;
-    for (const auto& t : cfg_.targets) totp = totp || t.factor == second_factor::totp;
-    if (totp && a.totp_secrets_file.empty() && !totp_secrets_field_.present())
-      errors_.add(auth_mark_, "second_factor: totp needs auth.totp_secrets_file (the secrets `vncgate totp enroll` writes)");
-    if (totp && a.pam_prompts == pam_prompt_mode::split)
-      errors_.add(auth_mark_, "pam_prompts: split and second_factor: totp both take the code from the end of the "
-                              "password field; use one of them");
-    bool certificate = a.factor == second_factor::client_certificate;
-    for (const auto& t : cfg_.targets) certificate = certificate || t.factor == second_factor::client_certificate;
-    const bool asked = std::any_of(cfg_.listeners.begin(), cfg_.listeners.end(), [](const listener_config& l) {
-      return l.client_certificate != client_certificate_mode::off;
-    });
-    if (certificate && !asked)
-      errors_.add(auth_mark_, cfg_.tls.client_ca ? "second_factor: client_certificate needs a listener with client_certificate: optional or required"
-                                                 : "second_factor: client_certificate needs tls.client_ca (the CAs client certificates are checked against)");
   }
 
   void read_audit(const field& f) {
@@ -482,7 +423,7 @@ class loader {
   error_list errors_;
   fs::path base_dir_;
   std::vector<int> target_lines_;  // where each target's name is, for duplicate messages
-  field totp_secrets_field_;       // auth.totp_secrets_file, for the cross-checks
+  bool totp_secrets_named_ = false;  // auth.totp_secrets_file given, for the cross-checks
   YAML::Mark auth_mark_ = YAML::Mark::null_mark();
   std::vector<std::pair<endpoint, int>> listener_addresses_;
 };
