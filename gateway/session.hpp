@@ -71,11 +71,11 @@ class session {
   // the relay; say_goodbye tells the client why, where it can.
   awaitable<std::string> session_clock();
   awaitable<std::string> say_goodbye(std::span<std::uint8_t> buffer);
-  // Authentication refused: the same answer after the same delay, whatever the reason.
   // The second factor a login must show: the target's own rule, else auth.second_factor.
   // At authentication the target is the one named (user@target) or the listener's.
   second_factor factor_for(std::optional<std::size_t> target_index) const;
   second_factor factor_at_login(std::string_view named_target) const;
+  // Authentication refused: the same answer after the same delay, whatever the reason.
   awaitable<bool> refuse_login(std::chrono::steady_clock::time_point started, outcome o, std::string_view client_reason,
                                std::string detail);
 
