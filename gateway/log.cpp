@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/object.hpp>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <string>
 
@@ -11,6 +14,7 @@ namespace vncgate::gateway {
 namespace {
 
 std::atomic<log_level> min_level{log_level::info};
+std::atomic<log_format> line_format{log_format::text};
 
 std::string_view level_name(log_level l) noexcept {
   switch (l) {
@@ -25,6 +29,26 @@ std::string_view level_name(log_level l) noexcept {
 }  // namespace
 
 void set_log_level(log_level min) noexcept { min_level = min; }
+void set_log_format(log_format format) noexcept { line_format = format; }
+
+std::string format_log_line(log_format format, std::string_view time, log_level level, std::string_view session,
+                            std::string_view message) {
+  if (format == log_format::json) {
+    boost::json::object o{{"time", time}, {"level", level_name(level)}};
+    if (!session.empty()) o["session"] = session;
+    o["message"] = message;
+    return boost::json::serialize(o);  // escapes control characters
+  }
+  std::string line;
+  line.reserve(64 + message.size());
+  line.append(time).append(" ").append(level_name(level)).append(" ");
+  if (!session.empty()) line.append("[").append(session).append("] ");
+  line.append(message);
+  // Control characters from peers (user names, reasons) must not forge log lines.
+  for (char& c : line)
+    if (static_cast<unsigned char>(c) < 0x20) c = '?';
+  return line;
+}
 
 void log(log_level level, std::string_view session, std::string_view message) noexcept {
   if (level < min_level.load(std::memory_order_relaxed)) return;
@@ -33,16 +57,13 @@ void log(log_level level, std::string_view session, std::string_view message) no
     std::time_t t = std::chrono::system_clock::to_time_t(now);
     std::tm tm{};
     gmtime_r(&t, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    std::string line;
-    line.reserve(64 + message.size());
-    line.append(stamp).append(" ").append(level_name(level)).append(" ");
-    if (!session.empty()) line.append("[").append(session).append("] ");
-    line.append(message).append("\n");
-    // Control characters from peers (user names, reasons) must not forge log lines.
-    for (std::size_t i = 0; i + 1 < line.size(); ++i)
-      if (static_cast<unsigned char>(line[i]) < 0x20) line[i] = '?';
+    char stamp[40];
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(millis));
+    std::string line = format_log_line(line_format.load(std::memory_order_relaxed), stamp, level, session, message);
+    line.push_back('\n');
     ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
     (void)ignored;
   } catch (...) {

@@ -23,7 +23,8 @@ namespace gw = vncgate::gateway;
 namespace {
 
 constexpr const char* usage = R"(usage:
-  vncgate --config FILE [--log-level debug|info|warning|error]   run the gateway
+  vncgate --config FILE [--log-level debug|info|warning|error] [--log-format text|json]
+                                  run the gateway; the log goes to stderr
   vncgate check-config FILE       validate FILE; print every error as file:line:col; exit 1 on error
   vncgate hash-password           read a password, print a crypt(3) hash for the users file
   vncgate totp enroll USER [--config FILE] [--algorithm sha1|sha256|sha512] [--digits 6|8] [--replace] [--invert]
@@ -170,6 +171,13 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < args.size(); ++i) {
       if (args[i] == "--config" && i + 1 < args.size()) {
         config = argv[i + 2];
+        ++i;
+      } else if (args[i] == "--log-format" && i + 1 < args.size()) {
+        if (args[i + 1] != "text" && args[i + 1] != "json") {
+          std::cerr << "vncgate: unknown log format '" << args[i + 1] << "' (text or json)\n" << usage;
+          return 2;
+        }
+        gw::set_log_format(args[i + 1] == "json" ? gw::log_format::json : gw::log_format::text);
         ++i;
       } else if (args[i] == "--log-level" && i + 1 < args.size()) {
         gw::log_level level;

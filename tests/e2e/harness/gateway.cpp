@@ -15,7 +15,9 @@ gateway::gateway(const temp_dir& dir, const certs& tls, gateway_options options)
   for (std::size_t i = 0; i < options_.listeners.size(); ++i) ports_.push_back(free_tcp_port());
   config_path_ = write_gateway_config(dir, dir_, tls, options_, ports_);
   // Working directory "/": relative paths in the config must not resolve against it.
-  server_ = std::make_unique<process>(process_options{.argv = {vncgate_binary().string(), "--config", config_path_.string()},
+  std::vector<std::string> argv = {vncgate_binary().string(), "--config", config_path_.string()};
+  argv.insert(argv.end(), options_.args.begin(), options_.args.end());
+  server_ = std::make_unique<process>(process_options{.argv = std::move(argv),
                                                       .env = options_.env,
                                                       .stdout_file = dir_ / "vncgate.out",
                                                       .stderr_file = dir_ / "vncgate.err",

@@ -72,6 +72,7 @@ struct gateway_options {
   std::vector<std::string> auth_lines{};    // "key: value" under auth:, e.g. "second_factor: totp"
   std::vector<std::string> tls_lines{};     // "key: value" under tls:, e.g. "client_ca: /path/ca.pem"
   env_list env{};                // extra environment (pam_wrapper)
+  std::vector<std::string> args{};  // extra command-line arguments, e.g. {"--log-format", "json"}
 };
 
 class gateway {
