@@ -168,7 +168,8 @@ target_link_libraries(pam_backend_test PRIVATE catch_main vncgate_auth Threads::
 set_property(TARGET pam_backend_test PROPERTY CROSSCOMPILING_EMULATOR
   /usr/bin/env LD_PRELOAD=${pam_preload} PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=${pam_services}
   ${pam_extra_env})
-catch_discover_tests(pam_backend_test EXTRA_ARGS --warn NoTests)
+# RESOURCE_LOCK: see tests/e2e/e2e_tests.cmake (pam_wrapper's start-up race).
+catch_discover_tests(pam_backend_test EXTRA_ARGS --warn NoTests PROPERTIES RESOURCE_LOCK pam_wrapper)
 
 if(pam_oath_services_written)
   set(pam_oath_extra_env)
@@ -185,5 +186,5 @@ if(pam_oath_services_written)
     /usr/bin/env LD_PRELOAD=${pam_preload} PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=${pam_services}
     ${pam_extra_env} ${pam_oath_extra_env} VNCGATE_OATH_TESTBED=${pam_oath_testbed}
     VNCGATE_OATHTOOL=${OATHTOOL_PROGRAM} VNCGATE_PAM_OATH_MODULE=${PAM_OATH_MODULE})
-  catch_discover_tests(pam_oath_test EXTRA_ARGS --warn NoTests)
+  catch_discover_tests(pam_oath_test EXTRA_ARGS --warn NoTests PROPERTIES RESOURCE_LOCK pam_wrapper)
 endif()
