@@ -8,16 +8,20 @@
 #   test   build + demo + the real peers the end-to-end suite drives: Xvnc, vncviewer
 #          under Xvfb, libvncclient, pam_wrapper, socat, and xdotool/xclip to look at
 #          a target desktop from inside (pointer, clipboard), oathtool and pam_oath for
-#          one-time codes made outside vncgate, zbarimg to scan the enrolment QR code
+#          one-time codes made outside vncgate, zbarimg to scan the enrolment QR code,
+#          and prometheus (promtool and a real server) to check and scrape /metrics
 # Runs as root (or through sudo). Safe to run again: apt-get skips what is installed.
 set -euo pipefail
 
 build=(build-essential cmake pkg-config ninja-build
-       libboost1.81-dev libboost-json1.81-dev libssl-dev libpam0g-dev libcrypt-dev libyaml-cpp-dev libqrencode-dev catch2)
-run=(openssl libssl3 libpam0g libcrypt1 libyaml-cpp0.7 libboost-json1.81.0 libqrencode4)
+       libboost1.81-dev libboost-json1.81-dev libssl-dev libpam0g-dev libcrypt-dev libyaml-cpp-dev libqrencode-dev catch2
+       prometheus-cpp-dev)
+run=(openssl libssl3 libpam0g libcrypt1 libyaml-cpp0.7 libboost-json1.81.0 libqrencode4
+     libprometheus-cpp-core1.0)
 demo=(tigervnc-standalone-server tigervnc-tools tigervnc-viewer x11-xserver-utils)
 test=(xvfb x11-apps x11-utils libvncserver-dev pkg-config libpam-wrapper socat
-      procps psmisc xdotool xclip libpam-modules oathtool libpam-oath zbar-tools)
+      procps psmisc xdotool xclip libpam-modules oathtool libpam-oath zbar-tools
+      prometheus)
 
 pkgs=()
 for what in "${@:-all}"; do

@@ -38,10 +38,10 @@ struct factor_report {
     if (required == second_factor::client_certificate) return certificate != "ok";
     return false;
   }
-  void count(auth_counters& stats) const {
-    stats.count(factor_kind::password, password);
-    if (!totp.empty()) stats.count(factor_kind::totp, totp);
-    if (!certificate.empty()) stats.count(factor_kind::client_certificate, certificate);
+  void count(metrics& stats, auth_backend_kind backend) const {
+    stats.authentication(backend, factor_kind::password, password);
+    if (!totp.empty()) stats.authentication(backend, factor_kind::totp, totp);
+    if (!certificate.empty()) stats.authentication(backend, factor_kind::client_certificate, certificate);
   }
   boost::json::object to_json() const {
     boost::json::object o{{"password", password}};
@@ -155,7 +155,7 @@ awaitable<bool> session::authenticate() {
   certificate_verified_ = factors.certificate == "ok";
 
   const bool second_failed = password_ok && factors.second_factor_failed(required);
-  factors.count(svc_.auth_stats);
+  factors.count(svc_.stats, auth_cfg.backend);
   if (password_ok && !second_failed) {
     lockout.record_success(login.user, lockout_source_, std::chrono::steady_clock::now());
     handshake_ticket_.release();
@@ -183,6 +183,7 @@ awaitable<bool> session::authenticate() {
     auto failed_at = std::chrono::steady_clock::now();
     auto counted = lockout.record_failure(login.user, lockout_source_, failed_at);
     if (counted.triggered) {
+      svc_.stats.lockout(policy::to_string(counted.key));
       auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(counted.until - failed_at);
       record_.audit({{"event", "lockout"},
                      {"key", policy::to_string(counted.key)},

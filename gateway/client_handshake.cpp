@@ -71,6 +71,7 @@ awaitable<bool> session::greet() {
   std::optional<certificate_refusal> certificate_refused;
   if (l.security == listener_security::tls) {
     if (auto ec = co_await client_.start_tls(*rt_->tls.x509, ask_certificate)) {
+      svc_.stats.tls_handshake_failed(l.security);
       record_.set_outcome(outcome::tls_failed, "TLS handshake failed: " + ec.message());
       co_return false;
     }
@@ -144,6 +145,7 @@ awaitable<bool> session::greet() {
     bool anonymous = *sub == rfb::vencrypt_subtype::tls_plain;
     bool ask = ask_certificate && !anonymous;
     if (auto ec = co_await client_.start_tls(anonymous ? *rt_->tls.anonymous : *rt_->tls.x509, ask)) {
+      svc_.stats.tls_handshake_failed(l.security);
       record_.set_outcome(outcome::tls_failed, "TLS handshake failed: " + ec.message());
       co_return false;
     }

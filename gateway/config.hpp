@@ -138,8 +138,15 @@ struct audit_sink_config {
   std::filesystem::path path;                  // kind file
 };
 
+// The admin listener: /metrics, /healthz, /readyz (admin_server.hpp).
+struct metrics_config {
+  bool enabled = true;
+  endpoint address{"127.0.0.1", 9900};
+};
+
 struct config {
   std::filesystem::path source;                // the file it came from
+  std::string source_sha256;                   // SHA-256 of the file's bytes, lower-case hex
   std::vector<listener_config> listeners;
   tls_config tls;
   auth_config auth;
@@ -148,6 +155,7 @@ struct config {
   policy_config policy;
   std::vector<audit_sink_config> audit;
   std::size_t workers = 0;                     // I/O threads; 0 = number of cores
+  metrics_config metrics;
 
   config() = default;
   config(const config&) = delete;

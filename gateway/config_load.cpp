@@ -4,6 +4,8 @@
 // Sections are read in an order that lets cross-references resolve (targets before the
 // listeners that name them); errors are sorted by position at the end. The policy
 // section and the access rules it shares with targets are read in config_policy.cpp.
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <memory>
 #include <tuple>
@@ -24,8 +26,8 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 constexpr std::string_view top_keys[] = {"workers", "listeners", "tls",   "auth",
-                                         "targets", "policy",    "audit"};
-constexpr std::string_view top_not_supported[] = {"metrics"};
+                                         "targets", "policy",    "audit", "metrics"};
+constexpr std::string_view metrics_keys[] = {"enabled", "address"};
 constexpr std::string_view listener_keys[] = {"address",        "security",    "target",
                                               "allow_anonymous_tls", "proxy_protocol",
                                               "allow_cidrs",    "deny_cidrs",  "greet_refused",
@@ -49,6 +51,20 @@ bool is_name(std::string_view s, std::size_t max_size) {
   return !s.empty() && s.size() <= max_size && std::all_of(s.begin(), s.end(), is_name_char);
 }
 
+// The loaded file's fingerprint, for vncgate_config_info.
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1) return {};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < size; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 0xf];
+  }
+  return out;
+}
+
 int line_of(const field& f) { return f.mark.is_null() ? 0 : f.mark.line + 1; }
 
 class loader {
@@ -59,7 +75,7 @@ class loader {
   }
 
   void read(const YAML::Node& root) {
-    const yaml_map top(field(root), "the configuration", top_keys, top_not_supported, errors_);
+    const yaml_map top(field(root), "the configuration", top_keys, {}, errors_);
     if (!top.valid()) return;
     if (auto w = read_integer(top.get("workers"), "workers", 0, 1024, errors_)) {
       cfg_.workers = static_cast<std::size_t>(*w);
@@ -71,6 +87,7 @@ class loader {
     check_second_factors(cfg_, auth_mark_, totp_secrets_named_, errors_);
     read_policy(top.get("policy"), cfg_.policy, errors_);
     read_audit(top.get("audit"));
+    read_metrics(top.get("metrics"));
   }
 
   config& result() noexcept { return cfg_; }
@@ -419,6 +436,24 @@ class loader {
     }
   }
 
+  void read_metrics(const field& f) {
+    if (!f.present()) return;
+    const yaml_map m(f, "metrics", metrics_keys, {}, errors_);
+    if (!m.valid()) return;
+    if (auto enabled = read_bool(m.get("enabled"), "enabled", errors_)) cfg_.metrics.enabled = *enabled;
+    const auto address_field = m.get("address");
+    auto address = read_endpoint(address_field, "address", errors_);
+    if (!address) return;
+    for (const auto& [other, line] : listener_addresses_) {
+      if (other.host == address->host && other.port == address->port) {
+        errors_.add(address_field, "address " + address->to_string() + " is already used by the listener at line " +
+                                       std::to_string(line));
+        break;
+      }
+    }
+    cfg_.metrics.address = std::move(*address);
+  }
+
   config cfg_;
   error_list errors_;
   fs::path base_dir_;
@@ -453,7 +488,9 @@ void load_into(const fs::path& path, std::vector<config_error>& errors,
   }
   if (docs.size() > 1) e.add(docs[1], "only one YAML document is allowed in a configuration file");
   l.read(docs.front());
-  if (errors.empty()) out.emplace(std::move(l.result()));
+  if (!errors.empty()) return;
+  l.result().source_sha256 = sha256_hex(*text);
+  out.emplace(std::move(l.result()));
 }
 
 }  // namespace

@@ -127,13 +127,14 @@ int run(const char* path) {
   boost::asio::thread_pool auth_pool(cfg.auth.threads);
   gw::admission gate(cfg.policy);
   vncgate::auth::totp_replay_guard totp_guard;
-  gw::auth_counters auth_stats;
+  gw::metrics stats(gw::version_string);
+  stats.config_loaded(cfg.source_sha256, false);
   auto rt = gw::make_runtime(std::move(cfg));
   if (!rt) {
     gw::log_error("not started: " + rt.error());
     return 1;
   }
-  gw::server server(path, *rt, gw::services{**audit, auth_pool, gate, totp_guard, auth_stats}, workers);
+  gw::server server(path, *rt, gw::services{**audit, auth_pool, gate, totp_guard, stats}, workers);
   if (auto bound = server.bind(); !bound) {
     gw::log_error("not started: " + bound.error());
     return 1;

@@ -9,7 +9,9 @@
 // has a right to enforce (view-only, block_paste) or an idle timeout to measure: whole
 // messages are dropped, never bytes, and input resets the idle clock. Sessions with
 // neither relay the client's bytes untouched. session_clock ends the session at the
-// idle timeout or the maximum session length.
+// idle timeout or the maximum session length. Bytes are counted as the audit counts
+// them (read from the client, written to the client) in vncgate_relayed_bytes_total,
+// path "copy".
 #include <array>
 #include <memory>
 
@@ -36,6 +38,7 @@ awaitable<void> session::relay() {
     auto early = client_in_.pending();
     auto [ec, n] = co_await asio::async_write(upstream_, asio::buffer(early.data(), early.size()), use_tuple);
     record_.bytes_from_client += n;
+    svc_.stats.relayed_bytes(relay_direction::client_to_target, relay_path::copy).Increment(static_cast<double>(n));
     client_in_.consume(n);
     if (ec) {
       record_.set_outcome(outcome::ok, ending(ec, "target"));
@@ -46,6 +49,7 @@ awaitable<void> session::relay() {
     auto early = upstream_in_.pending();
     auto [ec, n] = co_await client_.write(asio::buffer(early.data(), early.size()));
     record_.bytes_to_client += n;
+    svc_.stats.relayed_bytes(relay_direction::target_to_client, relay_path::copy).Increment(static_cast<double>(n));
     upstream_in_.consume(n);
     if (ec) {
       record_.set_outcome(outcome::ok, ending(ec, "client"));
@@ -87,6 +91,7 @@ awaitable<void> session::relay() {
 
 awaitable<std::string> session::pump_client_to_target() {
   auto buffer = std::make_unique<std::array<std::uint8_t, client_to_target_buffer>>();
+  auto& relayed = svc_.stats.relayed_bytes(relay_direction::client_to_target, relay_path::copy);
   rfb::bytes passed;
   if (filter_) passed.reserve(client_to_target_buffer);
   for (;;) {
@@ -100,6 +105,7 @@ awaitable<std::string> session::pump_client_to_target() {
       co_return client_ended_;
     }
     record_.bytes_from_client += n;
+    relayed.Increment(static_cast<double>(n));
     if (farewell_) continue;  // the session is ending: nothing more reaches the target
     rfb::byte_view out(buffer->data(), n);
     if (filter_) {
@@ -122,6 +128,7 @@ awaitable<std::string> session::pump_client_to_target() {
 
 awaitable<std::string> session::pump_target_to_client() {
   auto buffer = std::make_unique<std::array<std::uint8_t, target_to_client_buffer>>();
+  auto& relayed = svc_.stats.relayed_bytes(relay_direction::target_to_client, relay_path::copy);
   for (;;) {
     if (farewell_) co_return co_await say_goodbye(*buffer);
     auto [rec, n] = co_await upstream_.async_read_some(asio::buffer(*buffer), use_tuple);
@@ -129,6 +136,7 @@ awaitable<std::string> session::pump_target_to_client() {
     if (rec) co_return ending(rec, "target");
     auto [wec, w] = co_await client_.write(asio::buffer(buffer->data(), n));
     record_.bytes_to_client += w;
+    relayed.Increment(static_cast<double>(w));
     if (wec) co_return ending(wec, "client");
   }
 }

@@ -13,8 +13,8 @@
 #include "auth/totp_factor.hpp"
 #include "gateway/admission.hpp"
 #include "gateway/audit.hpp"
-#include "gateway/auth_counters.hpp"
 #include "gateway/config.hpp"
+#include "gateway/metrics.hpp"
 #include "gateway/tls_context.hpp"
 
 namespace vncgate::gateway {
@@ -34,7 +34,7 @@ struct services {
   boost::asio::thread_pool& auth_pool;  // bounded: PAM and crypt never run on I/O threads
   admission& gate;                      // rates, handshake caps, lockout, session caps
   auth::totp_replay_guard& totp_guard;  // TOTP steps already used, per user: kept across reloads
-  auth_counters& auth_stats;            // results per factor, for the metrics
+  metrics& stats;                       // the Prometheus metrics (any thread counts)
 };
 
 }  // namespace vncgate::gateway

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "gateway/accept_refusal.hpp"
+#include "gateway/admin_server.hpp"
 #include "gateway/log.hpp"
 #include "gateway/peer.hpp"
 #include "gateway/session.hpp"
@@ -98,6 +99,7 @@ server::~server() {
   stop();
   for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();
+  admin_.reset();
 }
 
 std::vector<asio::io_context*> server::io_contexts() {
@@ -113,6 +115,10 @@ expected<bool, std::string> server::bind() {
     for (std::size_t i = 0; i < workers_.size(); ++i)
       workers_[i]->sockets.push_back({runtime_->cfg.listeners[li].address.to_string(), std::move((*acceptors)[i]), li});
   }
+  if (runtime_->cfg.metrics.enabled) {
+    admin_ = std::make_unique<admin_server>(svc_.stats);
+    if (auto started = admin_->start(runtime_->cfg.metrics.address); !started) return unexpected(started.error());
+  }
   return true;
 }
 
@@ -121,6 +127,7 @@ awaitable<void> server::accept_loop(worker& w, listening_socket& s) {
     auto [ec, socket] = co_await s.acceptor.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !s.acceptor.is_open()) break;
     if (ec) {
+      svc_.stats.accept_error(s.key);
       log_error("accept failed on " + s.key + ": " + ec.message() + "; retrying in 100 ms");
       co_await after(std::chrono::milliseconds(100));
       continue;
@@ -132,10 +139,12 @@ awaitable<void> server::accept_loop(worker& w, listening_socket& s) {
     const policy_config& p = w.rt->cfg.policy;
     auto ticket = svc_.gate.admit(to_policy_address(peer.address()), l, p, std::chrono::steady_clock::now());
     if (!ticket) {
+      svc_.stats.connection_refused(s.key, ticket.error().reason);
       bool greet = l.greet_refused.value_or(p.greet_refused) && l.security != listener_security::tls;
       refuse_connection(std::move(socket), ticket.error(), s.key, greet, svc_.audit);
       continue;
     }
+    svc_.stats.connection_accepted(s.key);
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     auto executor = socket.get_executor();
@@ -158,6 +167,7 @@ void server::reload() {
   log_info("SIGHUP: reloading " + config_path_.string());
   auto reload_failed = [&](const std::string& why) {
     log_error("reload failed: " + why + "; keeping the current configuration");
+    svc_.stats.config_reload_failed();
     svc_.audit.write(
         {{"event", "config_reload"}, {"result", "failure"}, {"file", config_path_.string()}, {"reason", why}});
   };
@@ -169,6 +179,9 @@ void server::reload() {
   config& cfg = *loaded;
   if (cfg.auth.threads != runtime_->cfg.auth.threads || cfg.workers != runtime_->cfg.workers)
     log_warning("reload: workers and auth.threads keep their values until a restart");
+  const auto& was = runtime_->cfg.metrics;
+  if (cfg.metrics.enabled != was.enabled || cfg.metrics.address.to_string() != was.address.to_string())
+    log_warning("reload: metrics.enabled and metrics.address keep their values until a restart");
 
   // Open everything new before changing anything, so that a failure changes nothing.
   auto sinks = audit_log::open(cfg.audit);
@@ -198,6 +211,7 @@ void server::reload() {
       install(w, std::move(rt), std::move(fresh));
     });
   }
+  svc_.stats.config_loaded(runtime_->cfg.source_sha256, true);
   svc_.audit.write({{"event", "config_reload"}, {"result", "success"}, {"file", config_path_.string()}});
   log_info("configuration reloaded from " + config_path_.string());
 }
@@ -251,6 +265,7 @@ awaitable<void> server::prune_policy_state() {
 }
 
 void server::stop() {
+  if (admin_) admin_->set_ready(false);
   for (auto& w : workers_) w->io.stop();
 }
 
@@ -260,6 +275,7 @@ int server::run() {
   asio::co_spawn(workers_.front()->io, handle_signals(), [](std::exception_ptr) {});
   asio::co_spawn(workers_.front()->io, prune_policy_state(), [](std::exception_ptr) {});
   for (auto& w : workers_) w->thread = std::thread([&io = w->io] { io.run(); });
+  if (admin_) admin_->set_ready(true);
   for (auto& w : workers_) w->thread.join();
   // Authentications still running on the pool hold work on the workers' io_contexts
   // (to resume their sessions); let them finish before those io_contexts go.

@@ -13,6 +13,10 @@
 // (unless policy.end_revoked_sessions is false). A failed reload changes nothing.
 // SIGTERM and SIGINT stop the gateway.
 //
+// The admin listener (metrics.address; admin_server.hpp) starts in bind(), after every
+// listener is bound; /readyz says ready from run() until stop. A reload that changes
+// metrics.address or metrics.enabled logs that the change needs a restart.
+//
 // Every accepted connection first passes admission (address rules, connection rates,
 // handshake caps; see admission.hpp); a refused one is audited and closed (or greeted
 // with the reason, see accept_refusal.hpp) before a session exists.
@@ -27,6 +31,8 @@
 #include "gateway/runtime.hpp"
 
 namespace vncgate::gateway {
+
+class admin_server;
 
 class server {
  public:
@@ -62,6 +68,7 @@ class server {
   // Created with the server, before any socket listens: a SIGHUP that arrives while
   // starting must not find the default action (terminate) in place.
   std::unique_ptr<boost::asio::signal_set> signals_;
+  std::unique_ptr<admin_server> admin_;  // absent when metrics.enabled is false
 };
 
 }  // namespace vncgate::gateway

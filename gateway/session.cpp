@@ -49,7 +49,7 @@ session::session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::siz
     : rt_(std::move(rt)),
       listener_(listener),
       svc_(svc),
-      record_(svc.audit, make_session_id(), peer_text(socket), rt_->cfg.listeners[listener].address.to_string()),
+      record_(svc.audit, svc.stats, make_session_id(), peer_text(socket), rt_->cfg.listeners[listener].address.to_string()),
       client_(std::move(socket)),
       client_in_(handshake_limit),
       upstream_(client_.socket().get_executor()),
@@ -71,6 +71,7 @@ awaitable<void> session::run() {
   auto timeout = rt_->cfg.policy.handshake_timeout;
   auto first = co_await (handshake() || after(timeout));
   if (first.index() == 1) {
+    if (!greeted_) svc_.stats.handshake(listener().security, false);
     record_.set_outcome(outcome::handshake_timeout,
                         "not through the handshake within " + std::to_string(timeout.count()) + " ms");
   }
@@ -84,6 +85,8 @@ awaitable<void> session::run() {
 awaitable<void> session::handshake() {
   // Each stage runs only if the one before it succeeded.
   bool ok = co_await greet();
+  greeted_ = true;
+  svc_.stats.handshake(listener().security, ok);
   ok = ok && co_await authenticate();
   ok = ok && co_await authorize();
   ok = ok && co_await login_upstream();

@@ -123,6 +123,7 @@ class session {
   std::chrono::milliseconds max_session_{0};    // 0: none
   std::chrono::steady_clock::time_point last_input_{};
   std::optional<rfb::client_message_filter> filter_;  // client->target, when rights need it
+  bool greeted_ = false;                        // greet() came to an end (counted in the metrics)
   bool relaying_ = false;
   bool end_requested_ = false;                  // end() during the relay
   std::string end_reason_;

@@ -81,6 +81,7 @@ awaitable<std::string> session::say_goodbye(std::span<std::uint8_t> buffer) {
     if (rec) break;
     auto [wec, w] = co_await client_.write(asio::buffer(buffer.data(), n));
     record_.bytes_to_client += w;
+    svc_.stats.relayed_bytes(relay_direction::target_to_client, relay_path::copy).Increment(static_cast<double>(w));
     if (wec) co_return farewell_text_;
   }
   auto rename = rfb::encode_desktop_name_update(farewell_text_);

@@ -30,8 +30,9 @@ std::string_view to_string(outcome o) noexcept {
   return "internal_error";
 }
 
-session_record::session_record(audit_log& audit, std::string id, std::string source, std::string listener)
-    : audit_(audit), id_(std::move(id)), source_(std::move(source)), listener_(std::move(listener)) {
+session_record::session_record(audit_log& audit, metrics& stats, std::string id, std::string source,
+                               std::string listener)
+    : audit_(audit), stats_(stats), id_(std::move(id)), source_(std::move(source)), listener_(std::move(listener)) {
   this->audit({{"event", "connection_accepted"}, {"source", source_}, {"listener", listener_}});
 }
 
@@ -48,6 +49,12 @@ void session_record::set_outcome(outcome o, std::string reason) {
   reason_ = std::move(reason);
 }
 
+void session_record::relay_started() {
+  if (active_) return;
+  active_ = &stats_.session_started(target_);
+  relay_start_ = std::chrono::steady_clock::now();
+}
+
 void session_record::audit(boost::json::object record) {
   record.emplace("session", id_);
   audit_.write(record);
@@ -56,6 +63,12 @@ void session_record::audit(boost::json::object record) {
 void session_record::finish() noexcept {
   if (finished_) return;
   finished_ = true;
+  try {
+    stats_.session_ended(to_string(outcome_), active_, target_, std::chrono::steady_clock::now() - relay_start_);
+    active_ = nullptr;
+  } catch (...) {
+    log(log_level::error, id_, "could not count the session's end");
+  }
   try {
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_);
     boost::json::object r{{"event", "session_end"},

@@ -2,7 +2,9 @@
 //
 // Every accepted connection has exactly one record; finish() writes the closing
 // `session_end` audit line (its destructor does it if nobody did, as `internal_error`),
-// so no path ends a session without an outcome. Owned by the session coroutine.
+// so no path ends a session without an outcome, and counts it in the metrics: the
+// outcome, and for a session that relayed, its end in vncgate_sessions_active and its
+// length. Owned by the session coroutine.
 #pragma once
 
 #include <chrono>
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "gateway/audit.hpp"
+#include "gateway/metrics.hpp"
 
 namespace vncgate::gateway {
 
@@ -40,7 +43,7 @@ std::string_view to_string(outcome o) noexcept;
 
 class session_record {
  public:
-  session_record(audit_log& audit, std::string id, std::string source, std::string listener);
+  session_record(audit_log& audit, metrics& stats, std::string id, std::string source, std::string listener);
   ~session_record();
   session_record(const session_record&) = delete;
   session_record& operator=(const session_record&) = delete;
@@ -65,11 +68,17 @@ class session_record {
   std::uint64_t input_dropped = 0;
   std::uint64_t paste_dropped = 0;
 
+  // The session relays to target() from now on: counted active until finish().
+  void relay_started();
+
   void audit(boost::json::object record);  // adds "session"
   void finish() noexcept;                  // writes session_end once
 
  private:
   audit_log& audit_;
+  metrics& stats_;
+  prometheus::Gauge* active_ = nullptr;  // set while counted in vncgate_sessions_active
+  std::chrono::steady_clock::time_point relay_start_{};
   std::string id_, source_, listener_, user_, target_, reason_;
   outcome outcome_ = outcome::internal_error;
   bool has_outcome_ = false;

@@ -15,14 +15,20 @@ namespace {
 constexpr std::string_view unavailable = "target unavailable";
 constexpr std::string_view credentials_refused = "target refused the gateway's credentials";
 
-awaitable<error_code> connect_to(tcp::socket& socket, const endpoint& ep) {
+// A failed connect says at which step, for vncgate_upstream_connect_failures_total.
+struct connect_result {
+  error_code ec;
+  std::string_view failed_at;  // "resolve" or "connect"
+};
+
+awaitable<connect_result> connect_to(tcp::socket& socket, const endpoint& ep) {
   tcp::resolver resolver(socket.get_executor());
   auto [rec, results] = co_await resolver.async_resolve(ep.host, std::to_string(ep.port), use_tuple);
-  if (rec) co_return rec;
+  if (rec) co_return connect_result{rec, "resolve"};
   auto [cec, chosen] = co_await asio::async_connect(socket, results, use_tuple);
   (void)chosen;
   if (!cec) socket.set_option(tcp::no_delay(true), cec);
-  co_return cec;
+  co_return connect_result{cec, "connect"};
 }
 
 }  // namespace
@@ -30,12 +36,19 @@ awaitable<error_code> connect_to(tcp::socket& socket, const endpoint& ep) {
 awaitable<bool> session::login_upstream() {
   const target_config& t = target();
   const std::string where = "target " + t.name + " (" + t.address.to_string() + ")";
+  const auto connect_started = std::chrono::steady_clock::now();
   auto connected = co_await (connect_to(upstream_, t.address) || after(t.connect_timeout));
-  if (connected.index() == 1)
+  if (connected.index() == 1) {
+    svc_.stats.upstream_connect_failed(t.name, "timeout");
     co_return co_await refuse(outcome::upstream_unavailable, unavailable,
                               where + ": no connection within " + std::to_string(t.connect_timeout.count()) + " ms");
-  if (auto ec = std::get<0>(connected))
-    co_return co_await refuse(outcome::upstream_unavailable, unavailable, where + ": " + ec.message());
+  }
+  if (const auto& c = std::get<0>(connected); c.ec) {
+    svc_.stats.upstream_connect_failed(t.name, c.failed_at);
+    std::string detail = where + ": " + c.ec.message();
+    co_return co_await refuse(outcome::upstream_unavailable, unavailable, std::move(detail));
+  }
+  svc_.stats.upstream_connected(t.name, std::chrono::steady_clock::now() - connect_started);
 
   auto broken = [&](const read_failure& f, std::string_view during) -> awaitable<bool> {
     outcome o = f.io ? outcome::upstream_unavailable : outcome::upstream_error;
@@ -128,6 +141,7 @@ awaitable<bool> session::exchange_init() {
                  {"security", vencrypt_subtype_},
                  {"view_only", rights_.drop_input},
                  {"paste", rights_.drop_clipboard ? "blocked" : "allowed"}});
+  record_.relay_started();
   log(log_level::info, record_.id(),
       "session started: " + record_.user() + " from " + record_.source() + " to " + t.name + " " +
           std::to_string(server_init->width) + "x" + std::to_string(server_init->height));

@@ -34,7 +34,7 @@ TEST_CASE("an unknown top-level key", "[config]") {
   check_refusal(d, {"", "listners:\n  - address: 0.0.0.0:5900\n" + rest_without("listeners"),
                     {{1, 1,
                       "unknown key 'listners' in the configuration; expected one of: workers, listeners, "
-                      "tls, auth, targets, policy, audit; did you mean 'listeners'?"},
+                      "tls, auth, targets, policy, audit, metrics; did you mean 'listeners'?"},
                      {1, 1, "the configuration is missing 'listeners'"}}});
 }
 
@@ -189,10 +189,21 @@ listeners:
   })));
 }
 
+TEST_CASE("the metrics section: its keys and values", "[config]") {
+  // listeners_ok (3 lines) comes first in the metrics case that reuses its address.
+  check_case(GENERATE(values<error_case>({
+      {"", "metrics:\n  adress: 127.0.0.1:9900\n", 2, 3, "unknown key 'adress' in metrics"},
+      {"", "metrics:\n  address: 127.0.0.1\n", 2, 12, "expected host:port for address"},
+      {"", "metrics:\n  enabled: yes\n", 2, 12, "enabled"},
+      {"", "metrics: 9900\n", 1, 10, "metrics"},
+      {"listeners", listeners_ok + "metrics:\n  address: 127.0.0.1:5900\n", 5, 12,
+       "address 127.0.0.1:5900 is already used by the listener at line 2"},
+  })));
+}
+
 TEST_CASE("keys of the contract that are not built yet are errors", "[config]") {
   // tls_ok is 3 lines, one_target() 5, listener_head 2, auth_ok 2.
   check_case(GENERATE(values<error_case>({
-      {"", "metrics:\n  address: 127.0.0.1:9900\n", 1, 1, "metrics is not supported yet"},
       {"listeners", listener_head + "    security: websocket\n", 3, 15, "security: websocket is not supported yet"},
       {"listeners", listener_head + "    security: plain\n", 3, 15, "security: plain is not supported yet"},
       {"listeners", listener_head + "    security: vencrypt\n    proxy_protocol: true\n", 4, 21,

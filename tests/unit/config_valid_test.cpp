@@ -3,6 +3,7 @@
 // print.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -159,6 +160,39 @@ TEST_CASE("defaults", "[config]") {
   CHECK(c.policy.handshake_timeout == 10s);
   REQUIRE(c.audit.size() == 1);
   CHECK(c.audit[0].kind == audit_sink_kind::stdout_sink);
+  CHECK(c.metrics.enabled);
+  CHECK(c.metrics.address.to_string() == "127.0.0.1:9900");
+}
+
+TEST_CASE("the metrics section and the configuration's hash", "[config]") {
+  config_dir d;
+  const std::string text = listeners_ok + tls_ok + auth_ok + targets_ok;
+  const auto on = d.load(text + "metrics:\n  address: \"[::1]:9911\"\n");
+  if (!on) FAIL(dump(on.error()));
+  CHECK(on->metrics.enabled);
+  CHECK(on->metrics.address.to_string() == "[::1]:9911");
+  const auto off = d.load(text + "metrics: { enabled: false }\n");
+  if (!off) FAIL(dump(off.error()));
+  CHECK_FALSE(off->metrics.enabled);
+  CHECK(off->metrics.address.to_string() == "127.0.0.1:9900");
+  // SHA-256 of the file's bytes, as sha256sum prints it.
+  const auto plain = d.load(text);
+  if (!plain) FAIL(dump(plain.error()));
+  unsigned char digest[32];
+  unsigned int size = 0;
+  REQUIRE(EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) == 1);
+  std::string hex;
+  for (unsigned i = 0; i < size; ++i) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", digest[i]);
+    hex += two;
+  }
+  CHECK(plain->source_sha256 == hex);
+  const auto again = d.load(text + "# a comment changes the bytes\n");
+  if (!again) FAIL(dump(again.error()));
+  CHECK(plain->source_sha256.size() == 64);
+  CHECK(plain->source_sha256 != again->source_sha256);
+  CHECK(plain->source_sha256 == d.load(text)->source_sha256);
 }
 
 TEST_CASE("values at the edges of their ranges are accepted", "[config]") {

@@ -13,7 +13,8 @@ namespace vncgate::e2e {
 gateway::gateway(const temp_dir& dir, const certs& tls, gateway_options options)
     : options_(std::move(options)), temp_(dir), tls_(tls), dir_(dir.path() / "gw"), audit_(dir_ / "audit.jsonl") {
   for (std::size_t i = 0; i < options_.listeners.size(); ++i) ports_.push_back(free_tcp_port());
-  config_path_ = write_gateway_config(dir, dir_, tls, options_, ports_);
+  metrics_port_ = free_tcp_port();
+  config_path_ = write_gateway_config(dir, dir_, tls, options_, ports_, metrics_port_);
   // Working directory "/": relative paths in the config must not resolve against it.
   std::vector<std::string> argv = {vncgate_binary().string(), "--config", config_path_.string()};
   argv.insert(argv.end(), options_.args.begin(), options_.args.end());
@@ -27,7 +28,7 @@ gateway::gateway(const temp_dir& dir, const certs& tls, gateway_options options)
         if (!server_->alive()) return true;
         for (auto port : ports_)
           if (!process_listens(server_->pid(), port)) return false;
-        return true;
+        return process_listens(server_->pid(), metrics_port_);
       },
       10s);
   if (!listening || !server_->alive()) {
@@ -66,7 +67,7 @@ bool gateway::reload(gateway_options options) {
   while (ports_.size() < options.listeners.size()) ports_.push_back(free_tcp_port());
   ports_.resize(options.listeners.size());
   options_ = std::move(options);
-  write_gateway_config(temp_, dir_, tls_, options_, ports_);
+  write_gateway_config(temp_, dir_, tls_, options_, ports_, metrics_port_);
   return signal_reload();
 }
 

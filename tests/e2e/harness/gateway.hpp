@@ -6,6 +6,8 @@
 // with stdout and stderr kept in files, and returns once every listener socket is
 // listening (read from /proc, so no probe connection reaches the audit trail). It throws
 // std::runtime_error with the gateway's stderr when the process exits or never listens.
+// Every gateway also gets an admin listener (metrics: address: 127.0.0.1:<free port>,
+// metrics_port()); http_get() reads from it.
 // The destructor stops it (TERM, KILL after 5 s). Blocking; one owner.
 //
 // Policy keys are written as raw YAML lines (policy_lines, target_spec::extra_lines,
@@ -83,6 +85,7 @@ class gateway {
   gateway& operator=(const gateway&) = delete;
 
   std::uint16_t port(std::size_t listener = 0) const { return ports_.at(listener); }
+  std::uint16_t metrics_port() const noexcept { return metrics_port_; }
   pid_t pid() const noexcept { return server_->pid(); }
   const std::filesystem::path& config_path() const noexcept { return config_path_; }
   const audit_trail& audit() const noexcept { return audit_; }
@@ -113,6 +116,7 @@ class gateway {
   std::filesystem::path dir_;
   std::filesystem::path config_path_;
   std::vector<std::uint16_t> ports_;
+  std::uint16_t metrics_port_ = 0;
   audit_trail audit_;
   std::unique_ptr<process> server_;
   diagnostic_source diagnostics_source_{"vncgate", [this] { return diagnostics(); }};
@@ -125,10 +129,12 @@ std::filesystem::path vncgate_binary();
 std::string hash_password(const temp_dir& dir, const std::string& password);
 
 // Writes config.yaml (+ users.yaml and secrets) for `options` into `gw_dir`; `ports` are
-// the listener ports. Returns the config path. Used by gateway and by config tests.
+// the listener ports; with `metrics_port`, a metrics section listening there. Returns
+// the config path. Used by gateway and by config tests.
 std::filesystem::path write_gateway_config(const temp_dir& dir, const std::filesystem::path& gw_dir,
                                            const certs& tls, const gateway_options& options,
-                                           const std::vector<std::uint16_t>& ports);
+                                           const std::vector<std::uint16_t>& ports,
+                                           std::optional<std::uint16_t> metrics_port = std::nullopt);
 
 // Environment that runs a process under pam_wrapper with `service` backed by pam_matrix
 // and a passdb of `users` (written under dir/pam). When `program` links libasan, the

@@ -64,7 +64,8 @@ std::string hash_password(const temp_dir& dir, const std::string& password) {
 
 std::filesystem::path write_gateway_config(const temp_dir& dir, const std::filesystem::path& gw_dir,
                                            const certs& tls, const gateway_options& o,
-                                           const std::vector<std::uint16_t>& ports) {
+                                           const std::vector<std::uint16_t>& ports,
+                                           std::optional<std::uint16_t> metrics_port) {
   std::filesystem::create_directories(gw_dir);
   auto name = [&](const std::filesystem::path& file) {
     return quoted(o.relative_paths ? std::filesystem::relative(file, gw_dir).string() : file.string());
@@ -119,6 +120,7 @@ std::filesystem::path write_gateway_config(const temp_dir& dir, const std::files
     if (!sets_key(o.policy_lines, key)) y << "  " << key << ": 0\n";
   for (const auto& line : o.policy_lines) y << "  " << line << "\n";
   y << "audit:\n  - type: file\n    path: " << name(gw_dir / "audit.jsonl") << "\n";
+  if (metrics_port) y << "metrics:\n  address: " << quoted("127.0.0.1:" + std::to_string(*metrics_port)) << "\n";
   return dir.write(rel(gw_dir / "config.yaml"), y.str(), 0600);
 }
 
