@@ -61,8 +61,19 @@ std::optional<audit_event> audit_trail::wait_for(const std::function<bool(const 
 }
 
 std::optional<std::string> audit_trail::session_of(const std::string& source, std::chrono::milliseconds timeout) const {
-  auto accepted = wait_for(
-      [&](const audit_event& e) { return is_event(e, "connection_accepted") && text_of(e, "source") == source; },
+  // The newest connection from `source`: after many connections from one address the
+  // kernel may give a new one the source port of an old one.
+  std::optional<audit_event> accepted;
+  wait_until(
+      [&] {
+        auto all = events();
+        for (auto it = all.rbegin(); it != all.rend(); ++it)
+          if (is_event(*it, "connection_accepted") && text_of(*it, "source") == source) {
+            accepted = std::move(*it);
+            return true;
+          }
+        return false;
+      },
       timeout);
   if (!accepted) return std::nullopt;
   if (auto s = text_of(*accepted, "session"); !s.empty()) return s;

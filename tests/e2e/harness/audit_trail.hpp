@@ -31,7 +31,8 @@ class audit_trail {
 
   std::optional<audit_event> wait_for(const std::function<bool(const audit_event&)>& match,
                                       std::chrono::milliseconds timeout = 5s) const;
-  // The session id from the connection_accepted line with this source ("127.0.0.1:PORT").
+  // The session id from the newest connection_accepted line with this source
+  // ("127.0.0.1:PORT"; ports are reused after many connections).
   std::optional<std::string> session_of(const std::string& source, std::chrono::milliseconds timeout = 5s) const;
   std::vector<audit_event> events_of(const std::string& session) const;
   std::optional<audit_event> wait_session_end(const std::string& session, std::chrono::milliseconds timeout = 8s) const;
