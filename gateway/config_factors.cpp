@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "gateway/client_certificate_check.hpp"
+
 namespace vncgate::gateway::config_detail {
 
 std::optional<second_factor> read_second_factor(const field& f, error_list& e) {
@@ -71,6 +73,34 @@ void check_second_factors(const config& cfg, const YAML::Mark& auth_mark, bool t
                          ? "second_factor: client_certificate needs a listener with client_certificate: optional or required"
                          : "second_factor: client_certificate needs tls.client_ca (the CAs client certificates are "
                            "checked against)");
+}
+
+void read_client_trust(const yaml_map& m, const std::filesystem::path& base_dir, tls_config& out, error_list& e) {
+  const auto ca_field = m.get("client_ca");
+  const auto crl_field = m.get("client_crl");
+  const auto ca = read_path(ca_field, "client_ca", base_dir, e);
+  const auto crl = read_path(crl_field, "client_crl", base_dir, e);
+  if (ca) out.client_ca = *ca;
+  if (crl && !ca_field.present()) {
+    e.add(crl_field, "client_crl needs client_ca (the CRLs are for the client CAs)");
+  } else if (crl) {
+    out.client_crl = *crl;
+  }
+  // Loaded now to report a bad file at its key; the runtime loads them again (also on reload).
+  if (ca) {
+    if (auto error = check_client_ca_file(*ca)) e.add(ca_field, std::move(*error));
+  }
+  if (ca && crl) {
+    if (auto error = check_client_crl_file(*crl)) e.add(crl_field, std::move(*error));
+  }
+  const auto identity_field = m.get("client_identity");
+  if (auto identity = read_string(identity_field, "client_identity", e)) {
+    if (auto parsed = auth::parse_certificate_identity(*identity)) {
+      out.client_identity = *parsed;
+    } else {
+      e.add(identity_field, "expected cn, san_email, san_dns or san_upn for client_identity");
+    }
+  }
 }
 
 }  // namespace vncgate::gateway::config_detail

@@ -1,6 +1,7 @@
 // config_factors.hpp — the readers for second factors (private to gateway/config*.cpp):
-// the TOTP and PAM-prompt keys of `auth`, `second_factor` wherever it appears, and the
-// checks that a factor someone must show has what checks it.
+// the TOTP and PAM-prompt keys of `auth`, `second_factor` wherever it appears, the trust
+// for client certificates in `tls`, and the checks that a factor someone must show has
+// what checks it.
 //
 // Same rules as config_yaml.hpp: every problem goes into the error_list at the node that
 // caused it, nothing throws on bad input. Reads the TOTP secrets file it names.
@@ -21,6 +22,10 @@ std::optional<second_factor> read_second_factor(const field& f, error_list& e);
 // pam_prompts, pam_code_digits; `backend` as read (absent when it was invalid).
 void read_auth_factors(const yaml_map& auth, std::optional<auth_backend_kind> backend,
                        const std::filesystem::path& base_dir, auth_config& out, error_list& e);
+
+// tls.client_ca, client_crl (both files checked now, to place an error at its key; the
+// runtime loads them again, also on reload) and client_identity.
+void read_client_trust(const yaml_map& tls, const std::filesystem::path& base_dir, tls_config& out, error_list& e);
 
 // After auth, targets, tls and listeners are read: totp needs a secrets file (unless
 // `totp_secrets_named` and already reported), and not together with PAM split prompts;

@@ -11,7 +11,6 @@
 #include <tuple>
 
 #include "auth/secret_file.hpp"
-#include "gateway/client_certificate_check.hpp"
 #include "gateway/config.hpp"
 #include "gateway/config_factors.hpp"
 #include "gateway/config_policy.hpp"
@@ -297,34 +296,6 @@ class loader {
   }
 
   // tls.client_ca / client_crl / client_identity: the trust for client certificates.
-  void read_client_trust(const yaml_map& m) {
-    const auto ca_field = m.get("client_ca");
-    const auto crl_field = m.get("client_crl");
-    const auto ca = read_path(ca_field, "client_ca", base_dir_, errors_);
-    const auto crl = read_path(crl_field, "client_crl", base_dir_, errors_);
-    if (ca) cfg_.tls.client_ca = *ca;
-    if (crl && !ca_field.present()) {
-      errors_.add(crl_field, "client_crl needs client_ca (the CRLs are for the client CAs)");
-    } else if (crl) {
-      cfg_.tls.client_crl = *crl;
-    }
-    // Loaded now to report a bad file at its key; the runtime loads them again (also on reload).
-    if (ca) {
-      if (auto error = check_client_ca_file(*ca)) errors_.add(ca_field, std::move(*error));
-    }
-    if (ca && crl) {
-      if (auto error = check_client_crl_file(*crl)) errors_.add(crl_field, std::move(*error));
-    }
-    const auto identity_field = m.get("client_identity");
-    if (auto identity = read_string(identity_field, "client_identity", errors_)) {
-      if (auto parsed = auth::parse_certificate_identity(*identity)) {
-        cfg_.tls.client_identity = *parsed;
-      } else {
-        errors_.add(identity_field, "expected cn, san_email, san_dns or san_upn for client_identity");
-      }
-    }
-  }
-
   void read_tls(const field& f) {
     const yaml_map m(f, "tls", tls_keys, {}, errors_);
     if (!m.valid()) return;
@@ -335,7 +306,7 @@ class loader {
     if (certificate) cfg_.tls.certificate = *certificate;
     if (key) cfg_.tls.private_key = *key;
     check_tls_files(certificate, certificate_field, key, key_field, errors_);
-    read_client_trust(m);
+    read_client_trust(m, base_dir_, cfg_.tls, errors_);
   }
 
   void read_auth(const field& f) {
