@@ -29,7 +29,7 @@ awaitable<auth::verdict> run_backend(std::shared_ptr<const runtime> rt, std::str
 
 // What each factor of one login came to, for the audit and the decision.
 struct factor_report {
-  std::string_view password = "unchecked";  // ok, rejected, error
+  std::string_view password;                // ok, rejected, error
   std::string_view totp;                    // ok, wrong, replayed, missing, not_enrolled (empty: not asked)
   std::string_view certificate;             // ok, missing, mismatch (empty: not asked, none shown)
 

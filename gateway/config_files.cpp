@@ -40,12 +40,6 @@ struct pkey_free {
 // Without a callback OpenSSL would prompt on the terminal for an encrypted key.
 int refuse_passphrase(char*, int, int, void*) { return -1; }
 
-// Wipes a secret buffer on every way out of a scope.
-struct wipe_on_exit {
-  std::string& s;
-  ~wipe_on_exit() { wipe(s); }
-};
-
 constexpr std::string_view top_keys[] = {"users"};
 constexpr std::string_view user_keys[] = {"password_hash", "groups"};
 

@@ -19,11 +19,6 @@ constexpr std::string_view top_keys[] = {"users"};
 constexpr std::string_view entry_keys[] = {"secret", "algorithm", "digits"};
 constexpr std::size_t min_key_bytes = 10;  // 80 bits: RFC 4226 §4 asks for at least 128, apps make 160
 
-struct wipe_on_exit {
-  std::string& s;
-  ~wipe_on_exit() { wipe(s); }
-};
-
 std::optional<auth::totp_secret> read_entry(const YAML::Node& key, const YAML::Node& value, error_list& e) {
   const std::string name = key.Scalar();
   const yaml_map m(field(value, key), "TOTP secret of '" + name + "'", entry_keys, {}, e);

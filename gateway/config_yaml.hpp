@@ -144,4 +144,10 @@ void check_tls_files(const std::optional<std::filesystem::path>& certificate,
 // Overwrites a string's whole buffer (not just its size) with zeros.
 void wipe(std::string& s) noexcept;
 
+// Wipes a secret buffer on every way out of a scope.
+struct wipe_on_exit {
+  std::string& s;
+  ~wipe_on_exit() { wipe(s); }
+};
+
 }  // namespace vncgate::gateway::config_detail
