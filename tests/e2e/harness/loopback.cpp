@@ -51,17 +51,24 @@ std::set<std::string> listening_inodes(const char* table, std::uint16_t port) {
 }  // namespace
 
 std::uint16_t free_tcp_port() {
-  fd_guard s{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-  if (s.fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw std::runtime_error("bind 127.0.0.1:0 failed");
-  socklen_t len = sizeof addr;
-  ::getsockname(s.fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  return ntohs(addr.sin_port);
+  // Below the kernel's ephemeral range: a port taken from that range (bind to port 0)
+  // can be handed to some other test's outgoing connection before the server that was
+  // meant to listen on it binds ("Address already in use").
+  unsigned ephemeral_low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
+  const unsigned low = 10000, high = std::max(low + 1000, ephemeral_low) - 1;
+  static thread_local std::mt19937 random{std::random_device{}()};
+  std::uniform_int_distribution<unsigned> pick(low, high);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    fd_guard s{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+    if (s.fd < 0) throw std::runtime_error("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(pick(random)));
+    if (::bind(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return ntohs(addr.sin_port);
+  }
+  throw std::runtime_error("no free TCP port on 127.0.0.1 below the ephemeral range");
 }
 
 bool process_listens(pid_t pid, std::uint16_t port) {

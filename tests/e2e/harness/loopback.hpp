@@ -22,6 +22,8 @@ namespace vncgate::e2e {
 
 using namespace std::chrono_literals;
 
+// A port on 127.0.0.1 that is free now, below the kernel's ephemeral port range, so
+// no outgoing connection takes it before the server that asked for it listens.
 std::uint16_t free_tcp_port();
 
 // True when `pid` owns a socket listening on 127.0.0.1:`port` (or the IPv4/IPv6 any
