@@ -67,6 +67,20 @@ void audit_log::adopt(audit_log& fresh) noexcept {
   sinks_.swap(fresh.sinks_);
 }
 
+void audit_log::reopen() noexcept {
+  std::lock_guard lock(mutex_);
+  for (auto& s : sinks_) {
+    if (!s.owned) continue;
+    int fd = ::open(s.name.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+      log_error("audit sink " + s.name + " could not be reopened: " + std::strerror(errno) + "; still writing the old file");
+      continue;
+    }
+    ::close(s.fd);
+    s.fd = fd;
+  }
+}
+
 void audit_log::write(const boost::json::object& record) noexcept {
   try {
     boost::json::object line;

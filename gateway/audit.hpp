@@ -28,6 +28,10 @@ class audit_log {
   // old sinks go to `fresh` and close with it. Records never interleave with the swap.
   void adopt(audit_log& fresh) noexcept;
 
+  // Reopens every file sink by its path (SIGUSR1, after logrotate moved the file).
+  // A file that cannot be opened keeps the old descriptor and is reported on the log.
+  void reopen() noexcept;
+
   // Adds "time" (RFC 3339 UTC, milliseconds) in front of the record and writes it.
   void write(const boost::json::object& record) noexcept;
 

@@ -92,6 +92,7 @@ server::server(std::filesystem::path config_path, std::shared_ptr<const runtime>
     workers_.back()->rt = runtime_;
   }
   signals_ = std::make_unique<asio::signal_set>(workers_.front()->io, SIGTERM, SIGINT, SIGHUP);
+  signals_->add(SIGUSR1);
   warn_about(runtime_->cfg);
 }
 
@@ -249,6 +250,11 @@ awaitable<void> server::handle_signals() {
       } catch (const std::exception& e) {
         log_error(std::string("reload failed: ") + e.what() + "; keeping the current configuration");
       }
+      continue;
+    }
+    if (signo == SIGUSR1) {
+      log_info("SIGUSR1: reopening the audit files");
+      svc_.audit.reopen();
       continue;
     }
     log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");

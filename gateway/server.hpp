@@ -11,7 +11,7 @@
 // bound before anything changes; then each worker, on its own thread, switches to the
 // new runtime, swaps its listening sockets, and ends the sessions the new rules refuse
 // (unless policy.end_revoked_sessions is false). A failed reload changes nothing.
-// SIGTERM and SIGINT stop the gateway.
+// SIGUSR1 reopens the audit files (logrotate). SIGTERM and SIGINT stop the gateway.
 //
 // The admin listener (metrics.address; admin_server.hpp) starts in bind(), after every
 // listener is bound; /readyz says ready from run() until stop. A reload that changes

@@ -73,6 +73,9 @@ struct gateway_options {
   std::vector<std::string> policy_lines{};  // "key: value" under policy:, e.g. "max_sessions: 2"
   std::vector<std::string> auth_lines{};    // "key: value" under auth:, e.g. "second_factor: totp"
   std::vector<std::string> tls_lines{};     // "key: value" under tls:, e.g. "client_ca: /path/ca.pem"
+  std::vector<std::string> audit_lines{};   // more sinks after the audit file, e.g. "- type: stdout"
+  std::vector<std::string> metrics_lines{}; // "key: value" under metrics:, after its address
+  std::vector<std::string> top_lines{};     // top-level "key: value" lines, e.g. "shutdown_grace: 2s"
   env_list env{};                // extra environment (pam_wrapper)
   std::vector<std::string> args{};  // extra command-line arguments, e.g. {"--log-format", "json"}
 };

@@ -120,7 +120,12 @@ std::filesystem::path write_gateway_config(const temp_dir& dir, const std::files
     if (!sets_key(o.policy_lines, key)) y << "  " << key << ": 0\n";
   for (const auto& line : o.policy_lines) y << "  " << line << "\n";
   y << "audit:\n  - type: file\n    path: " << name(gw_dir / "audit.jsonl") << "\n";
-  if (metrics_port) y << "metrics:\n  address: " << quoted("127.0.0.1:" + std::to_string(*metrics_port)) << "\n";
+  for (const auto& line : o.audit_lines) y << "  " << line << "\n";
+  if (metrics_port) {
+    y << "metrics:\n  address: " << quoted("127.0.0.1:" + std::to_string(*metrics_port)) << "\n";
+    for (const auto& line : o.metrics_lines) y << "  " << line << "\n";
+  }
+  for (const auto& line : o.top_lines) y << line << "\n";
   return dir.write(rel(gw_dir / "config.yaml"), y.str(), 0600);
 }
 
