@@ -9,7 +9,8 @@
 #          under Xvfb, libvncclient, pam_wrapper, socat, and xdotool/xclip to look at
 #          a target desktop from inside (pointer, clipboard), oathtool and pam_oath for
 #          one-time codes made outside vncgate, zbarimg to scan the enrolment QR code,
-#          and prometheus (promtool and a real server) to check and scrape /metrics
+#          prometheus (promtool and a real server) to check and scrape /metrics and the
+#          Grafana dashboard's queries, and systemd (systemd-analyze) to check the unit
 # Runs as root (or through sudo). Safe to run again: apt-get skips what is installed.
 set -euo pipefail
 
@@ -21,7 +22,7 @@ run=(openssl libssl3 libpam0g libcrypt1 libyaml-cpp0.7 libboost-json1.81.0 libqr
 demo=(tigervnc-standalone-server tigervnc-tools tigervnc-viewer x11-xserver-utils)
 test=(xvfb x11-apps x11-utils libvncserver-dev pkg-config libpam-wrapper socat
       procps psmisc xdotool xclip libpam-modules oathtool libpam-oath zbar-tools
-      prometheus)
+      prometheus systemd)
 
 pkgs=()
 for what in "${@:-all}"; do

@@ -13,6 +13,7 @@
 // per IPv6 /64 (one host commonly holds a whole /64).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -77,6 +78,11 @@ class admission {
   // Forgets idle rate buckets and expired lockout keys. Call now and then.
   void prune(steady_time now);
 
+  // The gateway is draining (SIGTERM): connections still in their handshake may finish
+  // it but start no session (session.cpp, authorize).
+  void start_draining() noexcept { draining_.store(true, std::memory_order_relaxed); }
+  bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
+
  private:
   struct rates;
   std::shared_ptr<rates> current_rates() const;
@@ -86,6 +92,7 @@ class admission {
   std::shared_ptr<handshake_ticket::counters> handshakes_;
   policy::lockout lockout_;
   policy::session_caps sessions_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace vncgate::gateway

@@ -32,6 +32,7 @@ const auth::totp_secret* auth_config::totp_secret_of(std::string_view user) cons
 config::~config() {
   for (auto& t : targets) config_detail::wipe(t.password);
   for (auto& u : auth.users) config_detail::wipe(u.password_hash);
+  config_detail::wipe(metrics.admin_token);
 }
 
 }  // namespace vncgate::gateway

@@ -138,10 +138,13 @@ struct audit_sink_config {
   std::filesystem::path path;                  // kind file
 };
 
-// The admin listener: /metrics, /healthz, /readyz (admin_server.hpp).
+// The admin listener: /metrics, /healthz, /readyz and the admin API (admin_server.hpp).
 struct metrics_config {
   bool enabled = true;
   endpoint address{"127.0.0.1", 9900};
+  std::filesystem::path admin_token_file;      // empty: no token, the admin API answers 401
+  std::string admin_token;                     // the bearer token in it (secret)
+  std::size_t max_connections = 16;            // admin connections open at once
 };
 
 struct config {
@@ -156,6 +159,7 @@ struct config {
   std::vector<audit_sink_config> audit;
   std::size_t workers = 0;                     // I/O threads; 0 = number of cores
   metrics_config metrics;
+  milliseconds shutdown_grace{25000};          // SIGTERM: how long sessions may go on before they are ended
 
   config() = default;
   config(const config&) = delete;

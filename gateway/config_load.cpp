@@ -12,6 +12,7 @@
 
 #include "auth/secret_file.hpp"
 #include "gateway/config.hpp"
+#include "gateway/config_admin.hpp"
 #include "gateway/config_factors.hpp"
 #include "gateway/config_policy.hpp"
 #include "gateway/config_yaml.hpp"
@@ -25,8 +26,7 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 constexpr std::string_view top_keys[] = {"workers", "listeners", "tls",   "auth",
-                                         "targets", "policy",    "audit", "metrics"};
-constexpr std::string_view metrics_keys[] = {"enabled", "address"};
+                                         "targets", "policy",    "audit", "metrics", "shutdown_grace"};
 constexpr std::string_view listener_keys[] = {"address",        "security",    "target",
                                               "allow_anonymous_tls", "proxy_protocol",
                                               "allow_cidrs",    "deny_cidrs",  "greet_refused",
@@ -86,7 +86,9 @@ class loader {
     check_second_factors(cfg_, auth_mark_, totp_secrets_named_, errors_);
     read_policy(top.get("policy"), cfg_.policy, errors_);
     read_audit(top.get("audit"));
-    read_metrics(top.get("metrics"));
+    read_metrics(top.get("metrics"), listener_addresses_, base_dir_, cfg_.metrics, errors_);
+    if (auto grace = read_duration(top.get("shutdown_grace"), "shutdown_grace", 0ms, 24h, errors_))
+      cfg_.shutdown_grace = *grace;
   }
 
   config& result() noexcept { return cfg_; }
@@ -405,24 +407,6 @@ class loader {
       cfg_.audit.push_back(std::move(sink));
       lines.push_back(line_of(sink_field));
     }
-  }
-
-  void read_metrics(const field& f) {
-    if (!f.present()) return;
-    const yaml_map m(f, "metrics", metrics_keys, {}, errors_);
-    if (!m.valid()) return;
-    if (auto enabled = read_bool(m.get("enabled"), "enabled", errors_)) cfg_.metrics.enabled = *enabled;
-    const auto address_field = m.get("address");
-    auto address = read_endpoint(address_field, "address", errors_);
-    if (!address) return;
-    for (const auto& [other, line] : listener_addresses_) {
-      if (other.host == address->host && other.port == address->port) {
-        errors_.add(address_field, "address " + address->to_string() + " is already used by the listener at line " +
-                                       std::to_string(line));
-        break;
-      }
-    }
-    cfg_.metrics.address = std::move(*address);
   }
 
   config cfg_;

@@ -50,18 +50,21 @@ std::string format_log_line(log_format format, std::string_view time, log_level 
   return line;
 }
 
+std::string rfc3339_utc(std::chrono::system_clock::time_point when) {
+  std::time_t t = std::chrono::system_clock::to_time_t(when);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[40];
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count() % 1000;
+  std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(millis));
+  return stamp;
+}
+
 void log(log_level level, std::string_view session, std::string_view message) noexcept {
   if (level < min_level.load(std::memory_order_relaxed)) return;
   try {
-    auto now = std::chrono::system_clock::now();
-    std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char stamp[40];
-    const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(millis));
+    std::string stamp = rfc3339_utc(std::chrono::system_clock::now());
     std::string line = format_log_line(line_format.load(std::memory_order_relaxed), stamp, level, session, message);
     line.push_back('\n');
     ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());

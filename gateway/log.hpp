@@ -9,6 +9,7 @@
 // from peers cannot forge a line: text replaces them, JSON escapes them.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,8 @@ void set_log_format(log_format format) noexcept;
 // The line log() writes (without the trailing newline), for tests.
 std::string format_log_line(log_format format, std::string_view time, log_level level, std::string_view session,
                             std::string_view message);
+// "2026-11-21T13:05:43.123Z": RFC 3339, UTC, milliseconds (log lines, audit records, the admin API).
+std::string rfc3339_utc(std::chrono::system_clock::time_point when);
 void log(log_level level, std::string_view session, std::string_view message) noexcept;
 
 inline void log_info(std::string_view message) noexcept { log(log_level::info, {}, message); }

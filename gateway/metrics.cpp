@@ -23,6 +23,7 @@ constexpr std::string_view backend_names[] = {"pam", "file"};  // by auth_backen
 constexpr std::string_view refusal_reasons[] = {"address_denied", "rate_limited", "too_many_handshakes"};
 constexpr std::string_view lock_keys[] = {"source", "user_source", "user"};
 constexpr std::string_view connect_failures[] = {"timeout", "resolve", "connect"};
+constexpr std::string_view admin_endpoints[] = {"metrics", "healthz", "readyz", "sessions", "session", "reload"};
 
 std::string_view security_name(listener_security s) noexcept {
   return s == listener_security::tls ? "tls" : "vencrypt";
@@ -75,7 +76,12 @@ metrics::metrics(std::string_view version)
       config_info_(family(pm::BuildGauge(), "vncgate_config_info",
                           "The configuration in use: SHA-256 of the file's bytes.", registry_)),
       build_info_(family(pm::BuildGauge(), "vncgate_build_info", "The vncgate version and the OpenSSL it runs with.",
-                         registry_)) {
+                         registry_)),
+      admin_requests_(family(pm::BuildCounter(), "vncgate_admin_requests_total",
+                             "Requests to the admin listener, by endpoint and HTTP status code.", registry_)),
+      admin_refused_(family(pm::BuildCounter(), "vncgate_admin_connections_refused_total",
+                            "Admin connections closed at accept: metrics.max_connections were open.", registry_)) {
+  admin_refused_.Add({});
   build_info_.Add({{"version", std::string(version)}, {"openssl", OpenSSL_version(OPENSSL_VERSION_STRING)}}).Set(1);
   for (auto d : {"client_to_target", "target_to_client"})
     for (auto p : {"copy", "splice"}) relayed_.Add({{"direction", d}, {"path", p}});
@@ -162,6 +168,14 @@ void metrics::config_loaded(std::string_view sha256, bool by_reload) {
 }
 
 void metrics::config_reload_failed() { reloads_.Add({{"result", "failure"}}).Increment(); }
+
+void metrics::admin_request(std::string_view endpoint, unsigned status) {
+  // The status codes the admin listener answers with are few (200, 401, 403, 404, ...).
+  admin_requests_.Add({{"endpoint", bounded(endpoint, admin_endpoints)}, {"code", std::to_string(status)}})
+      .Increment();
+}
+
+void metrics::admin_connection_refused() { admin_refused_.Add({}).Increment(); }
 
 std::string metrics::text() const {
   auto families = registry_.Collect();

@@ -73,6 +73,11 @@ class metrics {
   void config_loaded(std::string_view sha256, bool by_reload);
   void config_reload_failed();
 
+  // The admin listener: a request answered with `status` on `endpoint` (metrics,
+  // healthz, readyz, sessions, session, reload, other); a connection over its cap.
+  void admin_request(std::string_view endpoint, unsigned status);
+  void admin_connection_refused();
+
   // Everything, in the Prometheus text format 0.0.4.
   std::string text() const;
 
@@ -96,6 +101,8 @@ class metrics {
   prometheus::Family<prometheus::Gauge>& last_reload_;
   prometheus::Family<prometheus::Gauge>& config_info_;
   prometheus::Family<prometheus::Gauge>& build_info_;
+  prometheus::Family<prometheus::Counter>& admin_requests_;
+  prometheus::Family<prometheus::Counter>& admin_refused_;
   std::array<prometheus::Counter*, 4> relayed_by_path_{};  // [direction * 2 + path]
   std::array<auth_counters, 2> auth_{};                    // by auth_backend_kind
 

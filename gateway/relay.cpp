@@ -60,10 +60,12 @@ awaitable<void> session::relay() {
   client_in_.release();
   upstream_in_.release();
 
-  if (rights_.drop_input || rights_.drop_clipboard || idle_timeout_.count() > 0 || max_session_.count() > 0) {
-    filter_.emplace(rights_);
-    record_.filtered = true;
-  }
+  // Client->target always runs through the message filter: besides the rights it learns
+  // whether the client takes DesktopName (-307), so that a session ended from outside
+  // (an administrator, a reload, the shutdown) can be told why. It is the small
+  // direction: input events and update requests.
+  filter_.emplace(rights_);
+  record_.filtered = rights_.drop_input || rights_.drop_clipboard;
   last_input_ = std::chrono::steady_clock::now();
   relaying_ = true;
   auto first = co_await (pump_client_to_target() || pump_target_to_client() || session_clock());

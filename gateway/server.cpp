@@ -12,6 +12,7 @@
 #include "gateway/admin_server.hpp"
 #include "gateway/log.hpp"
 #include "gateway/peer.hpp"
+#include "gateway/sd_notify.hpp"
 #include "gateway/session.hpp"
 #include "gateway/session_registry.hpp"
 
@@ -116,9 +117,10 @@ expected<bool, std::string> server::bind() {
     for (std::size_t i = 0; i < workers_.size(); ++i)
       workers_[i]->sockets.push_back({runtime_->cfg.listeners[li].address.to_string(), std::move((*acceptors)[i]), li});
   }
-  if (runtime_->cfg.metrics.enabled) {
-    admin_ = std::make_unique<admin_server>(svc_.stats);
-    if (auto started = admin_->start(runtime_->cfg.metrics.address); !started) return unexpected(started.error());
+  if (const auto& m = runtime_->cfg.metrics; m.enabled) {
+    admin_ = std::make_unique<admin_server>(svc_.stats, svc_.audit, static_cast<admin_control&>(*this));
+    admin_->set_token(m.admin_token);
+    if (auto started = admin_->start(m.address, m.max_connections); !started) return unexpected(started.error());
   }
   return true;
 }
@@ -149,8 +151,10 @@ awaitable<void> server::accept_loop(worker& w, listening_socket& s) {
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     auto executor = socket.get_executor();
+    live_sessions_.fetch_add(1, std::memory_order_relaxed);
     asio::co_spawn(executor, run_session(std::move(socket), w.rt, s.listener, svc_, w.sessions, std::move(*ticket)),
-                   [](std::exception_ptr e) {
+                   [this](std::exception_ptr e) {
+                     live_sessions_.fetch_sub(1, std::memory_order_relaxed);
                      if (e) log_error("a session ended with an uncaught exception");
                    });
   }
@@ -164,13 +168,25 @@ void server::start_accepting(worker& w, listening_socket& s) {
   });
 }
 
-void server::reload() {
-  log_info("SIGHUP: reloading " + config_path_.string());
+std::string server::reload_config(std::string_view cause) {
+  log_info(std::string(cause) + ": reloading " + config_path_.string());
+  if (draining_) {
+    log_error("reload refused: the gateway is draining");
+    return "the gateway is draining";
+  }
+  notify_systemd_reloading();
+  struct ready_again {
+    ~ready_again() { notify_systemd("READY=1"); }
+  } after_reload;
   auto reload_failed = [&](const std::string& why) {
     log_error("reload failed: " + why + "; keeping the current configuration");
     svc_.stats.config_reload_failed();
-    svc_.audit.write(
-        {{"event", "config_reload"}, {"result", "failure"}, {"file", config_path_.string()}, {"reason", why}});
+    svc_.audit.write({{"event", "config_reload"},
+                      {"result", "failure"},
+                      {"cause", cause},
+                      {"file", config_path_.string()},
+                      {"reason", why}});
+    return why;
   };
   auto loaded = load_config(config_path_);
   if (!loaded) {
@@ -212,9 +228,12 @@ void server::reload() {
       install(w, std::move(rt), std::move(fresh));
     });
   }
+  if (admin_) admin_->set_token(runtime_->cfg.metrics.admin_token);
   svc_.stats.config_loaded(runtime_->cfg.source_sha256, true);
-  svc_.audit.write({{"event", "config_reload"}, {"result", "success"}, {"file", config_path_.string()}});
+  svc_.audit.write(
+      {{"event", "config_reload"}, {"result", "success"}, {"cause", cause}, {"file", config_path_.string()}});
   log_info("configuration reloaded from " + config_path_.string());
+  return {};
 }
 
 void server::install(worker& w, std::shared_ptr<const runtime> rt, std::vector<listening_socket> fresh) {
@@ -246,7 +265,7 @@ awaitable<void> server::handle_signals() {
     if (ec) co_return;
     if (signo == SIGHUP) {
       try {
-        reload();
+        reload_config("SIGHUP");
       } catch (const std::exception& e) {
         log_error(std::string("reload failed: ") + e.what() + "; keeping the current configuration");
       }
@@ -257,9 +276,127 @@ awaitable<void> server::handle_signals() {
       svc_.audit.reopen();
       continue;
     }
-    log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
-    stop();
-    co_return;
+    const char* name = signo == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (draining_) {
+      log_info(std::string(name) + " while draining: ending every session now");
+      hurry_ = true;
+      continue;
+    }
+    start_drain(name);
+  }
+}
+
+void server::start_drain(std::string_view cause) {
+  draining_ = true;
+  if (admin_) admin_->set_ready(false);
+  svc_.gate.start_draining();
+  const auto grace = runtime_->cfg.shutdown_grace;
+  const auto live = live_sessions_.load(std::memory_order_relaxed);
+  log_info(std::string(cause) + ": draining; new connections are refused, " + std::to_string(live) +
+           " session(s) may go on for up to " + std::to_string(grace.count()) + " ms");
+  notify_systemd("STOPPING=1\nSTATUS=draining " + std::to_string(live) + " session(s)");
+  svc_.audit.write({{"event", "gateway_stopping"}, {"cause", cause}, {"sessions", live}, {"grace_ms", grace.count()}});
+  for (auto& w : workers_) {
+    asio::post(w->io, [&w = *w] {
+      for (auto& s : w.sockets) {
+        error_code ignored;
+        s.acceptor.close(ignored);  // its accept loop removes it
+      }
+    });
+  }
+  asio::co_spawn(workers_.front()->io, drain(), [](std::exception_ptr e) {
+    if (e) log_error("the drain stopped with an exception");
+  });
+}
+
+awaitable<void> server::drain() {
+  constexpr auto poll = std::chrono::milliseconds(50);
+  // Time to say goodbye after the grace period (session_clock: ≤ 2 s of pending updates,
+  // 3 s for the client to show the reason) and to close.
+  constexpr auto farewell_time = std::chrono::seconds(10);
+  auto live = [this] { return live_sessions_.load(std::memory_order_relaxed); };
+  const auto grace_end = std::chrono::steady_clock::now() + runtime_->cfg.shutdown_grace;
+  while (live() > 0 && !hurry_ && std::chrono::steady_clock::now() < grace_end) co_await after(poll);
+  if (live() > 0) {
+    log_info("drain: ending " + std::to_string(live()) + " session(s)");
+    end_every_session(outcome::shutdown, "the gateway is shutting down");
+    const auto end = std::chrono::steady_clock::now() + farewell_time;
+    while (live() > 0 && std::chrono::steady_clock::now() < end) co_await after(poll);
+  }
+  const bool clean = live() == 0;
+  exit_code_ = clean ? 0 : 1;
+  if (clean) log_info("drained: every session has ended; stopping");
+  else log_error("drain: " + std::to_string(live()) + " session(s) did not end; stopping anyway");
+  svc_.audit.write({{"event", "gateway_stopped"}, {"clean", clean}});
+  stop();
+}
+
+void server::end_every_session(outcome o, const std::string& reason) {
+  for (auto& w : workers_)
+    asio::post(w->io, [&w = *w, o, reason] { w.sessions.for_each([&](session& s) { s.end(o, reason); }); });
+}
+
+void server::list_sessions(std::function<void(boost::json::array)> done) {
+  struct gather {
+    std::mutex mutex;
+    boost::json::array sessions;
+    std::size_t waiting;
+    std::function<void(boost::json::array)> done;
+  };
+  auto g = std::make_shared<gather>();
+  g->waiting = workers_.size();
+  g->done = std::move(done);
+  for (auto& w : workers_) {
+    asio::post(w->io, [&w = *w, g] {
+      boost::json::array mine;
+      w.sessions.for_each([&](const session& s) { mine.push_back(s.describe()); });
+      std::unique_lock lock(g->mutex);
+      for (auto& s : mine) g->sessions.push_back(std::move(s));
+      if (--g->waiting > 0) return;
+      lock.unlock();
+      g->done(std::move(g->sessions));
+    });
+  }
+}
+
+void server::end_session(std::string id, std::function<void(bool)> done) {
+  struct gather {
+    std::atomic<std::size_t> waiting;
+    std::atomic<bool> found{false};
+    std::function<void(bool)> done;
+  };
+  auto g = std::make_shared<gather>();
+  g->waiting = workers_.size();
+  g->done = std::move(done);
+  for (auto& w : workers_) {
+    asio::post(w->io, [&w = *w, g, id] {
+      w.sessions.for_each([&](session& s) {
+        if (s.record().id() != id) return;
+        g->found = true;
+        s.end(outcome::ended_by_admin, "session ended by administrator");
+      });
+      if (g->waiting.fetch_sub(1) == 1) g->done(g->found.load());
+    });
+  }
+}
+
+void server::reload(std::function<void(std::string)> done) {
+  asio::post(workers_.front()->io, [this, done = std::move(done)] {
+    std::string why;
+    try {
+      why = reload_config("admin API");
+    } catch (const std::exception& e) {
+      why = e.what();
+      log_error("reload failed: " + why + "; keeping the current configuration");
+    }
+    done(std::move(why));
+  });
+}
+
+awaitable<void> server::watchdog(std::chrono::microseconds timeout) {
+  for (;;) {
+    notify_systemd("WATCHDOG=1");
+    co_await after(timeout / 2);
   }
 }
 
@@ -280,16 +417,24 @@ int server::run() {
     for (auto& s : w->sockets) start_accepting(*w, s);
   asio::co_spawn(workers_.front()->io, handle_signals(), [](std::exception_ptr) {});
   asio::co_spawn(workers_.front()->io, prune_policy_state(), [](std::exception_ptr) {});
+  // systemd's watchdog (WatchdogSec=) is fed by the first worker: a worker stuck for
+  // half the timeout gets the service restarted.
+  if (auto timeout = watchdog_interval())
+    asio::co_spawn(workers_.front()->io, watchdog(*timeout), [](std::exception_ptr) {});
   for (auto& w : workers_) w->thread = std::thread([&io = w->io] { io.run(); });
   if (admin_) admin_->set_ready(true);
+  std::size_t listeners = runtime_->cfg.listeners.size();
+  notify_systemd("READY=1\nSTATUS=serving " + std::to_string(listeners) + " listener(s)");
   for (auto& w : workers_) w->thread.join();
+  // The admin API's requests wait on the workers: it stops before they go.
+  if (admin_) admin_->stop();
   // Authentications still running on the pool hold work on the workers' io_contexts
   // (to resume their sessions); let them finish before those io_contexts go.
   svc_.auth_pool.join();
   // Destroying the io_contexts ends the sessions still open: their records say shutdown.
   signals_.reset();
   workers_.clear();
-  return 0;
+  return exit_code_;
 }
 
 }  // namespace vncgate::gateway

@@ -131,6 +131,9 @@ awaitable<bool> session::client_read_failed(const read_failure& f, std::string_v
 }
 
 awaitable<bool> session::authorize() {
+  if (svc_.gate.draining())
+    co_return co_await refuse(outcome::shutdown, "the gateway is shutting down; try again in a moment",
+                              "refused after authentication: the gateway is draining");
   const auto& rules = rt_->cfg.target_rules;
   auto choice = policy::choose_target(rules, listener().target, login_target_, record_.user(), groups_);
   if (choice.why != policy::refusal::none) {
@@ -172,6 +175,25 @@ awaitable<bool> session::authorize() {
   idle_timeout_ = t.idle_timeout.value_or(rt_->cfg.policy.idle_timeout);
   max_session_ = t.max_session.value_or(rt_->cfg.policy.max_session);
   co_return true;
+}
+
+boost::json::object session::describe() const {
+  const session_record& r = record_;
+  boost::json::object o{{"id", r.id()},
+                        {"source", r.source()},
+                        {"listener", r.listener()},
+                        {"state", r.has_outcome() ? "ending" : relaying_ ? "relaying" : "handshake"},
+                        {"started", rfc3339_utc(r.started_at())},
+                        {"bytes_from_client", r.bytes_from_client},
+                        {"bytes_to_client", r.bytes_to_client}};
+  if (!r.user().empty()) o.emplace("user", r.user());
+  if (!r.target().empty()) o.emplace("target", r.target());
+  if (relaying_) {
+    o.emplace("relay_path", "copy");
+    o.emplace("view_only", rights_.drop_input);
+    o.emplace("paste_blocked", rights_.drop_clipboard);
+  }
+  return o;
 }
 
 bool session::admitted_by(const runtime& rt) const {

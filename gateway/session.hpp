@@ -52,7 +52,10 @@ class session {
   // target. Sessions not yet past authorization are admitted (they finish under the
   // rules they started with, within the handshake timeout).
   bool admitted_by(const runtime& rt) const;
-  // Ends the session from outside (reload): records why; in the handshake it closes both
+  // What the admin API lists: id, user, source, listener, target, state, started, bytes,
+  // relay path and rights. On the session's own thread.
+  boost::json::object describe() const;
+  // Ends the session from outside (reload, the admin API, shutdown): records why; in the handshake it closes both
   // legs, which makes the pending reads fail; while relaying it lets session_clock end
   // the session, saying goodbye where the client can hear it (session_clock.cpp).
   void end(outcome o, std::string reason);

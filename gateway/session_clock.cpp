@@ -63,7 +63,9 @@ awaitable<std::string> session::session_clock() {
   log(log_level::warning, record_.id(), "ending session: " + why);
   if (!filter_ || !filter_->client_accepts_desktop_name()) co_return why;
   farewell_ = true;
-  farewell_text_ = "vncgate: session ended: " + why;
+  // "vncgate: session ended: no input from the client for 1800 s"; a reason that says so
+  // itself ("session ended by administrator") is shown as it is.
+  farewell_text_ = why.starts_with("session ended") ? "vncgate: " + why : "vncgate: session ended: " + why;
   error_code ignored;
   upstream_.cancel(ignored);  // wakes both pumps; they see farewell_
   // say_goodbye ends the relay before this does.

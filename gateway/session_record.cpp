@@ -26,6 +26,7 @@ std::string_view to_string(outcome o) noexcept {
     case outcome::max_session: return "max_session";
     case outcome::internal_error: return "internal_error";
     case outcome::shutdown: return "shutdown";
+    case outcome::ended_by_admin: return "ended_by_admin";
   }
   return "internal_error";
 }

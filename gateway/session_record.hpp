@@ -37,6 +37,7 @@ enum class outcome {
   max_session,           // the session reached policy.max_session
   internal_error,        // a bug: an exception reached the session boundary
   shutdown,              // the gateway is stopping
+  ended_by_admin,        // an administrator ended it through the admin API
 };
 
 std::string_view to_string(outcome o) noexcept;
@@ -50,6 +51,9 @@ class session_record {
 
   const std::string& id() const noexcept { return id_; }
   const std::string& source() const noexcept { return source_; }
+  const std::string& listener() const noexcept { return listener_; }
+  // When the connection was accepted (wall clock, for the admin API).
+  std::chrono::system_clock::time_point started_at() const noexcept { return started_at_; }
 
   // Sets the outcome unless one is set already: the first cause wins.
   void set_outcome(outcome o, std::string reason);
@@ -62,8 +66,8 @@ class session_record {
 
   std::uint64_t bytes_from_client = 0;
   std::uint64_t bytes_to_client = 0;
-  // Set when the client->target stream runs through the message filter (view-only,
-  // block_paste, idle timeout): messages it dropped, written in session_end.
+  // Set when the message filter enforces a right (view-only, block_paste): the messages
+  // it dropped, written in session_end.
   bool filtered = false;
   std::uint64_t input_dropped = 0;
   std::uint64_t paste_dropped = 0;
@@ -84,6 +88,7 @@ class session_record {
   bool has_outcome_ = false;
   bool finished_ = false;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
 };
 
 }  // namespace vncgate::gateway

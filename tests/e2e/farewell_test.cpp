@@ -9,81 +9,17 @@
 #include <memory>
 #include <thread>
 
-#include "harness/rfb_session.hpp"
 #include "harness/vncviewer.hpp"
 #include "harness/window_title.hpp"
 #include "scenario.hpp"
+#include "told_session.hpp"
 
 using namespace vncgate::e2e;
 
 namespace {
 
-const std::string ended_prefix = "vncgate: session ended: ";
 const std::string idle_reason = "no input from the client for 2 s";
 const std::string max_reason = "the session reached its maximum length of 3 s";
-
-// A raw client through the gateway, past ServerInit and the answer to its first full
-// FramebufferUpdateRequest, sent after each SetEncodings of `encodings` in turn.
-struct raw_session {
-  std::unique_ptr<raw_client> client;
-  server_init_message init{};
-  server_stream stream{};
-
-  void read(std::chrono::milliseconds within, std::size_t count = std::numeric_limits<std::size_t>::max()) {
-    read_server_messages(*client, init.bits_per_pixel, stream, within, count);
-  }
-};
-
-raw_session start_session(const gateway& gw, const certs& tls, const std::string& login_name,
-                          const std::string& password, const std::vector<std::vector<std::int32_t>>& encodings) {
-  raw_session s{std::make_unique<raw_client>(gw.port())};
-  auto login = vencrypt_login(*s.client, login_name, password, tls.certificate);
-  INFO("login " << login_name << ": " << login.error << " " << login.reason);
-  REQUIRE(login.ok());
-  auto init = exchange_init(*s.client);
-  INFO("ServerInit: " << s.client->last_error());
-  REQUIRE(init);
-  s.init = *init;
-  REQUIRE(s.init.width == 320);
-  REQUIRE(s.init.height == 240);
-  REQUIRE(s.init.bits_per_pixel % 8 == 0);
-  for (const auto& list : encodings) REQUIRE(send_set_encodings(*s.client, list));
-  REQUIRE(send_update_request(*s.client, false, s.init.width, s.init.height));
-  // The answer, read at once: a frame left in the socket would hold up the gateway's writes.
-  s.read(5s, 1);
-  INFO("first update: " << s.stream.error);
-  REQUIRE(s.stream.messages.size() == 1);
-  return s;
-}
-
-std::string describe(const server_stream& stream) {
-  static const char* const states[] = {"open", "timed_out", "closed", "unparsable"};
-  std::string out = std::to_string(stream.messages.size()) + " messages, " + states[static_cast<int>(stream.state)] +
-                    ", error '" + stream.error + "', names:";
-  for (const auto& n : stream.desktop_names()) out += " '" + n + "'";
-  return out;
-}
-
-// The stream ended with the rename to `told`, alone in the last message, then a
-// close_notify; the target's frame came through before it; no other rename was sent.
-void check_told(const server_stream& stream, const std::string& told, int width, int height) {
-  INFO(describe(stream));
-  CHECK(stream.state == stream_state::closed);
-  CHECK(stream.at_boundary);
-  CHECK(stream.close_notify);
-  CHECK(stream.raw_pixels() >= static_cast<long>(width) * height);
-  CHECK(stream.desktop_names() == std::vector<std::string>{told});
-  CHECK(stream.messages.size() >= 2);
-  if (stream.messages.empty()) return;
-  const auto& last = stream.messages.back();
-  CHECK(last.type == 0);
-  CHECK(last.rects.size() == 1);
-  if (last.rects.size() != 1) return;
-  const auto& rect = last.rects.front();
-  CHECK(rect.encoding == encoding_desktop_name);
-  CHECK((rect.x == 0 && rect.y == 0 && rect.width == 0 && rect.height == 0));
-  CHECK(rect.desktop_name == told);
-}
 
 struct ending_case {
   const char* name;
@@ -156,11 +92,9 @@ TEST_CASE("farewell: the gateway's clocks end sessions and tell the clients that
 TEST_CASE("farewell: a reload that revokes access tells the revoked client why, and no one else",
           "[e2e][farewell][reload]") {
   small_desk_setup s;
-  // The rename needs the client-message filter, which runs when the target has a clock or a right.
+  // No clock and no right on the target: the gateway tells every client it ends.
   auto options_allowing = [&](std::vector<std::string> users) {
-    auto desk = target_for(s.desk, "desk", std::move(users));
-    desk.extra_lines = {"max_session: 1h"};
-    return gateway_options{.users = {alice, bob}, .targets = {desk}};
+    return gateway_options{.users = {alice, bob}, .targets = {target_for(s.desk, "desk", std::move(users))}};
   };
   gateway gw(s.dir, s.tls, options_allowing({"alice", "bob"}));
 

@@ -34,7 +34,7 @@ TEST_CASE("an unknown top-level key", "[config]") {
   check_refusal(d, {"", "listners:\n  - address: 0.0.0.0:5900\n" + rest_without("listeners"),
                     {{1, 1,
                       "unknown key 'listners' in the configuration; expected one of: workers, listeners, "
-                      "tls, auth, targets, policy, audit, metrics; did you mean 'listeners'?"},
+                      "tls, auth, targets, policy, audit, metrics, shutdown_grace; did you mean 'listeners'?"},
                      {1, 1, "the configuration is missing 'listeners'"}}});
 }
 

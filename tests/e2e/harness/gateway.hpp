@@ -75,7 +75,7 @@ struct gateway_options {
   std::vector<std::string> tls_lines{};     // "key: value" under tls:, e.g. "client_ca: /path/ca.pem"
   std::vector<std::string> audit_lines{};   // more sinks after the audit file, e.g. "- type: stdout"
   std::vector<std::string> metrics_lines{}; // "key: value" under metrics:, after its address
-  std::vector<std::string> top_lines{};     // top-level "key: value" lines, e.g. "shutdown_grace: 2s"
+  std::vector<std::string> top_lines{};     // top-level "key: value" lines; shutdown_grace is 0s unless set here
   env_list env{};                // extra environment (pam_wrapper)
   std::vector<std::string> args{};  // extra command-line arguments, e.g. {"--log-format", "json"}
 };
@@ -107,6 +107,10 @@ class gateway {
 
   // TERM and wait; returns the wait status.
   int stop() { return server_->terminate(); }
+  // Sends `sig` (e.g. SIGTERM to start a drain, SIGUSR1) without waiting.
+  void signal(int sig) { server_->signal(sig); }
+  // The wait status once the process has exited within `timeout`.
+  std::optional<int> wait_for_exit(std::chrono::milliseconds timeout) { return server_->wait_for_exit(timeout); }
   // Process state, gateway stderr and the audit trail, to print when an assertion fails.
   std::string diagnostics();
 

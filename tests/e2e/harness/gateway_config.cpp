@@ -125,6 +125,8 @@ std::filesystem::path write_gateway_config(const temp_dir& dir, const std::files
     y << "metrics:\n  address: " << quoted("127.0.0.1:" + std::to_string(*metrics_port)) << "\n";
     for (const auto& line : o.metrics_lines) y << "  " << line << "\n";
   }
+  // A stopping test gateway ends its sessions at once (the product's default waits 25 s).
+  if (!sets_key(o.top_lines, "shutdown_grace")) y << "shutdown_grace: 0s\n";
   for (const auto& line : o.top_lines) y << line << "\n";
   return dir.write(rel(gw_dir / "config.yaml"), y.str(), 0600);
 }

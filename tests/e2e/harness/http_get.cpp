@@ -16,7 +16,7 @@ std::string http_reply::header(const std::string& lower_name) const {
 }
 
 http_reply http_request(std::uint16_t port, const std::string& method, const std::string& target,
-                        std::chrono::milliseconds timeout) {
+                        std::chrono::milliseconds timeout, const std::vector<std::string>& headers) {
   std::uint16_t local_port = 0;
   std::string error;
   int fd = connect_loopback(port, "127.0.0.1", local_port, error);
@@ -25,8 +25,10 @@ http_reply http_request(std::uint16_t port, const std::string& method, const std
     int fd;
     ~closer() { ::close(fd); }
   } close_fd{fd};
-  const std::string request =
-      method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\nConnection: close\r\n\r\n";
+  std::string request =
+      method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\nConnection: close\r\n";
+  for (const auto& h : headers) request += h + "\r\n";
+  request += "\r\n";
   for (std::size_t sent = 0; sent < request.size();) {
     ssize_t n = ::write(fd, request.data() + sent, request.size() - sent);
     if (n <= 0) throw std::runtime_error("http: write failed");

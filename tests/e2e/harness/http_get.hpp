@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace vncgate::e2e {
 
@@ -19,8 +20,10 @@ struct http_reply {
   std::string header(const std::string& lower_name) const;
 };
 
+// `headers`: extra "Name: value" lines, e.g. "Authorization: Bearer ...".
 http_reply http_request(std::uint16_t port, const std::string& method, const std::string& target,
-                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                        std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                        const std::vector<std::string>& headers = {});
 inline http_reply http_get(std::uint16_t port, const std::string& target,
                            std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   return http_request(port, "GET", target, timeout);
