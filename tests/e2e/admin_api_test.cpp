@@ -206,3 +206,35 @@ TEST_CASE("admin API: POST /api/reload reloads the configuration file, or says w
   require_frame(gw.port(), login_as(alice, s.tls), 320, 240);
   check_clean_shutdown(gw, {token, alice.password, bob.password, vnc_password});
 }
+
+TEST_CASE("admin listener: connections over metrics.max_connections are closed at accept and counted",
+          "[e2e][admin]") {
+  small_desk_setup s;
+  auto options = with_token(s);
+  options.metrics_lines.push_back("max_connections: 2");
+  gateway gw(s.dir, s.tls, options);
+  {
+    raw_client first(gw.metrics_port()), second(gw.metrics_port());
+    REQUIRE(first.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));  // served: both are in
+    REQUIRE(first.read_exact(17, 5s));
+    raw_client third(gw.metrics_port());
+    CHECK(third.wait_closed(3s));
+    // The two kept-alive connections still work.
+    CHECK_FALSE(second.wait_closed(200ms));
+  }
+  // Once they are gone there is room again.
+  std::string metrics;
+  for (auto until = std::chrono::steady_clock::now() + 3s; std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(50ms)) {
+    try {
+      metrics = http_get(gw.metrics_port(), "/metrics", 1s).body;
+      break;
+    } catch (const std::exception&) {
+    }
+  }
+  // At least the third one (a retry above may have come before the first two were gone).
+  const std::string series = "\nvncgate_admin_connections_refused_total ";
+  auto at = metrics.find(series);
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(metrics.substr(at + series.size())) >= 1);
+}
