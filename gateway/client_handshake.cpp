@@ -117,9 +117,11 @@ awaitable<bool> session::greet() {
   }
   if (!co_await send_to_client(rfb::encode_vencrypt_version_ack(true))) co_return false;
 
-  // A TLS listener is private already: Plain inside it. Otherwise TLS inside VeNCrypt.
+  // A TLS listener is private already: Plain inside it. So is a plain listener, whose
+  // client leg the administrator declared protected in front of the gateway
+  // (client_leg_protected). Otherwise TLS inside VeNCrypt.
   std::vector<std::uint32_t> subtypes;
-  if (l.security == listener_security::tls) {
+  if (l.security != listener_security::vencrypt) {
     subtypes = {rfb::vencrypt_subtype::plain};
   } else {
     subtypes = {rfb::vencrypt_subtype::x509_plain};

@@ -15,6 +15,15 @@ std::string config_error::to_string() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
+std::string_view to_string(listener_security s) noexcept {
+  switch (s) {
+    case listener_security::vencrypt: return "vencrypt";
+    case listener_security::tls: return "tls";
+    case listener_security::plain: return "plain";
+  }
+  return "vencrypt";
+}
+
 std::string_view to_string(second_factor f) noexcept {
   switch (f) {
     case second_factor::none: return "none";

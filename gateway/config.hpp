@@ -31,6 +31,8 @@ using std::chrono::milliseconds;
 enum class listener_security {
   vencrypt,  // RFB VeNCrypt: TLS negotiated inside RFB (X509Plain; TLSPlain if allowed)
   tls,       // TLS from the first byte, RFB inside; VeNCrypt Plain over it
+  plain,     // no TLS at the gateway: VeNCrypt Plain over TCP, for a client leg that a
+             // TLS-terminating load balancer or sidecar protects (client_leg_protected)
 };
 
 struct endpoint {
@@ -50,6 +52,7 @@ struct listener_config {
   policy::access_rules addresses;      // allow_cidrs / deny_cidrs: applied after the global ones
   std::optional<bool> greet_refused;   // overrides policy.greet_refused for this listener
   client_certificate_mode client_certificate = client_certificate_mode::off;  // optional when tls.client_ca is set
+  bool client_leg_protected = false;   // plain only: the administrator says TLS protects the client leg
 };
 
 struct tls_config {
@@ -69,6 +72,7 @@ enum class second_factor {
   client_certificate,  // a verified client certificate naming the same user
 };
 std::string_view to_string(second_factor f) noexcept;
+std::string_view to_string(listener_security s) noexcept;  // vencrypt, tls, plain
 
 // How the typed password field answers a PAM stack's prompts (auth/pam_backend.hpp).
 enum class pam_prompt_mode {

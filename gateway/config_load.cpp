@@ -30,7 +30,7 @@ constexpr std::string_view top_keys[] = {"workers", "listeners", "tls",   "auth"
 constexpr std::string_view listener_keys[] = {"address",        "security",    "target",
                                               "allow_anonymous_tls", "proxy_protocol",
                                               "allow_cidrs",    "deny_cidrs",  "greet_refused",
-                                              "client_certificate"};
+                                              "client_certificate", "client_leg_protected"};
 constexpr std::string_view tls_keys[] = {"certificate", "private_key", "client_ca", "client_crl",
                                          "client_identity"};
 constexpr std::string_view auth_keys[] = {"backend",     "pam_service",       "users_file",  "second_factor",
@@ -223,13 +223,16 @@ class loader {
         security = listener_security::vencrypt;
       } else if (*s == "tls") {
         security = listener_security::tls;
-      } else if (*s == "websocket" || *s == "plain") {
+      } else if (*s == "plain") {
+        security = listener_security::plain;
+      } else if (*s == "websocket") {
         errors_.add(security_field, "security: " + *s + " is not supported yet");
       } else {
-        errors_.add(security_field, "expected vencrypt or tls for security");
+        errors_.add(security_field, "expected vencrypt, tls or plain for security");
       }
     }
     if (security) l.security = *security;
+    read_client_leg_protection(m.get("client_leg_protected"), security_field, l);
 
     const auto target_field = m.get("target");
     if (auto name = read_string(target_field, "target", errors_)) {
@@ -244,7 +247,7 @@ class loader {
 
     const auto anonymous_field = m.get("allow_anonymous_tls");
     if (auto anonymous = read_bool(anonymous_field, "allow_anonymous_tls", errors_)) {
-      if (*anonymous && security == listener_security::tls) {
+      if (*anonymous && security != listener_security::vencrypt) {
         errors_.add(anonymous_field, "allow_anonymous_tls is only valid with security: vencrypt");
       }
       l.allow_anonymous_tls = *anonymous;
@@ -274,12 +277,32 @@ class loader {
     cfg_.listeners.push_back(std::move(l));
   }
 
+  // A plain listener takes passwords in clear text at its socket: the administrator must
+  // say that something in front (a TLS-terminating load balancer, a mesh sidecar)
+  // protects the client leg.
+  void read_client_leg_protection(const field& f, const field& security_field, listener_config& l) {
+    const auto declared = read_bool(f, "client_leg_protected", errors_);
+    if (declared && *declared && l.security != listener_security::plain)
+      errors_.add(f, "client_leg_protected is only valid with security: plain");
+    l.client_leg_protected = declared.value_or(false);
+    if (l.security == listener_security::plain && !l.client_leg_protected && !(f.present() && !declared))
+      errors_.add(security_field,
+                  "security: plain takes VNC passwords unencrypted at this socket: add client_leg_protected: true "
+                  "only if a TLS-terminating load balancer or sidecar protects every connection to it");
+  }
+
   // The listener's client_certificate: off | optional | required; optional by default
-  // when tls.client_ca is set.
+  // when tls.client_ca is set (a plain listener has no TLS to ask in).
   void read_client_certificate(const field& f, listener_config& l) {
-    l.client_certificate = cfg_.tls.client_ca ? client_certificate_mode::optional : client_certificate_mode::off;
+    const bool has_tls = l.security != listener_security::plain;
+    l.client_certificate =
+        cfg_.tls.client_ca && has_tls ? client_certificate_mode::optional : client_certificate_mode::off;
     const auto mode = read_string(f, "client_certificate", errors_);
     if (!mode) return;
+    if (!has_tls && *mode != "off") {
+      errors_.add(f, "client_certificate: " + *mode + " needs TLS at the gateway; a plain listener has none");
+      return;
+    }
     if (*mode == "off") {
       l.client_certificate = client_certificate_mode::off;
       return;

@@ -25,10 +25,6 @@ constexpr std::string_view lock_keys[] = {"source", "user_source", "user"};
 constexpr std::string_view connect_failures[] = {"timeout", "resolve", "connect"};
 constexpr std::string_view admin_endpoints[] = {"metrics", "healthz", "readyz", "sessions", "session", "reload"};
 
-std::string_view security_name(listener_security s) noexcept {
-  return s == listener_security::tls ? "tls" : "vencrypt";
-}
-
 // A label value from a fixed list, "other" for anything else: no caller can widen a label.
 std::string bounded(std::string_view value, std::span<const std::string_view> allowed) {
   for (auto a : allowed)
@@ -90,11 +86,11 @@ metrics::metrics(std::string_view version)
                       &relayed_.Add({{"direction", "target_to_client"}, {"path", "copy"}}),
                       &relayed_.Add({{"direction", "target_to_client"}, {"path", "splice"}})};
   // The fixed series start at 0, so a rate() sees the first event.
-  for (auto s : {"vencrypt", "tls"}) {
+  for (auto s : {"vencrypt", "tls", "plain"}) {
     handshakes_.Add({{"security", s}, {"result", "ok"}});
     handshakes_.Add({{"security", s}, {"result", "failed"}});
-    tls_failures_.Add({{"security", s}});
   }
+  for (auto s : {"vencrypt", "tls"}) tls_failures_.Add({{"security", s}});
   for (auto k : lock_keys) lockouts_.Add({{"key", std::string(k)}});
   for (auto r : {"success", "failure"}) reloads_.Add({{"result", r}});
 }
@@ -112,11 +108,11 @@ void metrics::accept_error(std::string_view listener) {
 }
 
 void metrics::handshake(listener_security security, bool ok) {
-  handshakes_.Add({{"security", std::string(security_name(security))}, {"result", ok ? "ok" : "failed"}}).Increment();
+  handshakes_.Add({{"security", std::string(to_string(security))}, {"result", ok ? "ok" : "failed"}}).Increment();
 }
 
 void metrics::tls_handshake_failed(listener_security security) {
-  tls_failures_.Add({{"security", std::string(security_name(security))}}).Increment();
+  tls_failures_.Add({{"security", std::string(to_string(security))}}).Increment();
 }
 
 void metrics::authentication(auth_backend_kind backend, factor_kind f, std::string_view result) {

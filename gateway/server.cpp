@@ -70,7 +70,7 @@ expected<std::vector<tcp::acceptor>, std::string> open_listener(const std::vecto
     out.push_back(std::move(*a));
   }
   log_info("listening on " + ep.host + ":" + std::to_string(port) + " (" +
-           (cfg.listeners[li].security == listener_security::tls ? "tls" : "vencrypt") + ")");
+           std::string(to_string(cfg.listeners[li].security)) + ")");
   return out;
 }
 

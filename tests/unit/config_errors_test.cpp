@@ -23,7 +23,8 @@ listeners:
 )") + rest_without("listeners"),
                     {{4, 5,
                       "unknown key 'adress' in listener; expected one of: address, security, target, "
-                      "allow_anonymous_tls, proxy_protocol, allow_cidrs, deny_cidrs, greet_refused, client_certificate; "
+                      "allow_anonymous_tls, proxy_protocol, allow_cidrs, deny_cidrs, greet_refused, client_certificate, "
+                      "client_leg_protected; "
                       "did you mean 'address'?"},
                      {4, 5, "listener is missing 'address'"}},
                     2});
@@ -85,7 +86,7 @@ TEST_CASE("wrong types, missing keys and bad values", "[config]") {
       {"listeners", listener_head, 2, 5, "listener is missing 'security'"},
       {"listeners", "listeners:\n  - security: tls\n", 2, 5, "listener is missing 'address'"},
       {"listeners", listener_head + "    security: [tls]\n", 3, 15, "expected a non-empty string for security"},
-      {"listeners", listener_head + "    security: rfb\n", 3, 15, "expected vencrypt or tls for security"},
+      {"listeners", listener_head + "    security: rfb\n", 3, 15, "expected vencrypt, tls or plain for security"},
       {"listeners", listener_head + "    security:\n", 3, 5, "expected a non-empty string for security"},
       {"targets", "targets: {name: x}\n", 1, 10, "expected a list of targets"},
       {"targets", "targets:\n  - name: only\n    port: 5901\n    allow: { users: [a] }\n", 2, 5,
@@ -201,11 +202,26 @@ TEST_CASE("the metrics section: its keys and values", "[config]") {
   })));
 }
 
+TEST_CASE("a plain listener must say that TLS protects its client leg", "[config]") {
+  // tls_ok is 3 lines, one_target() 5, listener_head 2, auth_ok 2.
+  check_case(GENERATE(values<error_case>({
+      {"listeners", listener_head + "    security: plain\n", 3, 15,
+       "security: plain takes VNC passwords unencrypted at this socket: add client_leg_protected: true"},
+      {"listeners", listener_head + "    security: plain\n    client_leg_protected: false\n", 3, 15,
+       "add client_leg_protected: true only if a TLS-terminating load balancer or sidecar protects"},
+      {"listeners", listener_head + "    security: vencrypt\n    client_leg_protected: true\n", 4, 27,
+       "client_leg_protected is only valid with security: plain"},
+      {"listeners", listener_head + "    security: plain\n    client_leg_protected: true\n    allow_anonymous_tls: true\n",
+       5, 26, "allow_anonymous_tls is only valid with security: vencrypt"},
+      {"listeners", listener_head + "    security: plain\n    client_leg_protected: true\n    client_certificate: required\n",
+       5, 25, "client_certificate: required needs TLS at the gateway; a plain listener has none"},
+  })));
+}
+
 TEST_CASE("keys of the contract that are not built yet are errors", "[config]") {
   // tls_ok is 3 lines, one_target() 5, listener_head 2, auth_ok 2.
   check_case(GENERATE(values<error_case>({
       {"listeners", listener_head + "    security: websocket\n", 3, 15, "security: websocket is not supported yet"},
-      {"listeners", listener_head + "    security: plain\n", 3, 15, "security: plain is not supported yet"},
       {"listeners", listener_head + "    security: vencrypt\n    proxy_protocol: true\n", 4, 21,
        "proxy_protocol is not supported yet"},
   })));

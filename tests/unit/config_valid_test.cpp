@@ -237,3 +237,20 @@ TEST_CASE("config_error and endpoint print as documented", "[config]") {
   CHECK(endpoint{"::", 5900}.to_string() == "[::]:5900");
   CHECK(endpoint{"desk.example", 1}.to_string() == "desk.example:1");
 }
+
+TEST_CASE("a plain listener with its client leg declared protected", "[config]") {
+  config_dir d;
+  d.write("ca.pem", material().cert);
+  auto cfg = d.load(listeners_ok + "  - address: 127.0.0.1:5902\n    security: plain\n    client_leg_protected: true\n" +
+                    "    greet_refused: true\n" + tls_ok + "  client_ca: ca.pem\n" + auth_ok + targets_ok);
+  if (!cfg) FAIL(dump(cfg.error()));
+  REQUIRE(cfg->listeners.size() == 2);
+  const auto& plain = cfg->listeners[1];
+  CHECK(plain.security == listener_security::plain);
+  CHECK(plain.client_leg_protected);
+  CHECK(plain.greet_refused == true);
+  // No TLS to ask in: no client certificate, even with a client CA configured.
+  CHECK(plain.client_certificate == client_certificate_mode::off);
+  CHECK(cfg->listeners[0].client_certificate == client_certificate_mode::optional);
+  CHECK(to_string(plain.security) == "plain");
+}
