@@ -11,11 +11,16 @@
 // neither relay the client's bytes untouched. session_clock ends the session at the
 // idle timeout or the maximum session length. Bytes are counted as the audit counts
 // them (read from the client, written to the client) in vncgate_relayed_bytes_total,
-// path "copy".
+// path "copy" — or "splice" for target->client bytes on a plaintext client leg
+// (splice_target_to_client below).
+#include <fcntl.h>
+
 #include <array>
+#include <cerrno>
 #include <memory>
 
 #include "gateway/log.hpp"
+#include "gateway/pipe_pool.hpp"
 #include "gateway/session.hpp"
 
 namespace vncgate::gateway {
@@ -67,6 +72,10 @@ awaitable<void> session::relay() {
   filter_.emplace(rights_);
   record_.filtered = rights_.drop_input || rights_.drop_clipboard;
   last_input_ = std::chrono::steady_clock::now();
+  // A client leg that is plaintext at the socket (a plain listener) takes the target's
+  // bytes by splice(2); TLS in user space needs the copy path.
+  target_path_ = client_.is_tls() ? relay_path::copy : relay_path::splice;
+  record_.relay_path = target_path_ == relay_path::splice ? "splice" : "copy";
   relaying_ = true;
   auto first = co_await (pump_client_to_target() || pump_target_to_client() || session_clock());
   relaying_ = false;
@@ -130,6 +139,14 @@ awaitable<std::string> session::pump_client_to_target() {
 
 awaitable<std::string> session::pump_target_to_client() {
   auto buffer = std::make_unique<std::array<std::uint8_t, target_to_client_buffer>>();
+  if (target_path_ == relay_path::splice) {
+    bool unsupported = false;
+    std::string why = co_await splice_target_to_client(*buffer, unsupported);
+    if (!unsupported) co_return why;
+    log(log_level::info, record_.id(), "splice is not available on this connection: relaying by copy");
+    target_path_ = relay_path::copy;
+    record_.relay_path = "copy";
+  }
   auto& relayed = svc_.stats.relayed_bytes(relay_direction::target_to_client, relay_path::copy);
   for (;;) {
     if (farewell_) co_return co_await say_goodbye(*buffer);
@@ -140,6 +157,70 @@ awaitable<std::string> session::pump_target_to_client() {
     record_.bytes_to_client += w;
     relayed.Increment(static_cast<double>(w));
     if (wec) co_return ending(wec, "client");
+  }
+}
+
+// The zero-copy path: target socket -> pipe -> client socket, both non-blocking, driven
+// by readiness waits. A pipe is borrowed from the thread's pool when the target has
+// bytes and given back empty, so an idle session holds none. One burst (what the pipe
+// takes, up to its 1 MiB) goes fully to the client before the target is read again:
+// a slow client stops the reading, and memory stays bounded by the pipe. When the
+// session says goodbye (farewell_), the pipe is emptied first and say_goodbye goes on
+// in user space, as on the copy path.
+awaitable<std::string> session::splice_target_to_client(std::span<std::uint8_t> buffer, bool& unsupported) {
+  auto& relayed = svc_.stats.relayed_bytes(relay_direction::target_to_client, relay_path::splice);
+  pipe_pool& pool = pipe_pool::for_this_thread();
+  tcp::socket& client = client_.socket();
+  error_code ignored;
+  upstream_.native_non_blocking(true, ignored);
+  client.native_non_blocking(true, ignored);
+  const int from = upstream_.native_handle();
+  const int to = client.native_handle();
+  bool moved_any = false;
+  for (;;) {
+    if (farewell_) co_return co_await say_goodbye(buffer);
+    auto [rec] = co_await upstream_.async_wait(tcp::socket::wait_read, use_tuple);
+    if (rec == asio::error::operation_aborted && farewell_) continue;
+    if (rec) co_return ending(rec, "target");
+    auto pipe = pool.take();
+    if (!pipe) {
+      log(log_level::warning, record_.id(), "no pipe for splice (" + pipe.error() + ")");
+      unsupported = !moved_any;
+      if (unsupported) co_return std::string();
+      co_return "no pipe for splice: " + pipe.error();
+    }
+    const std::size_t room = pool.pipe_capacity() > 0 ? pool.pipe_capacity() : 64 * 1024;
+    const ssize_t n = ::splice(from, nullptr, pipe->write_end(), nullptr, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n == 0) co_return ending(asio::error::eof, "target");
+    if (n < 0) {
+      const int err = errno;
+      pool.give_back(std::move(*pipe));
+      if (err == EAGAIN || err == EINTR) continue;
+      if (!moved_any && (err == EINVAL || err == ENOSYS)) {
+        unsupported = true;
+        co_return std::string();
+      }
+      co_return ending(error_code(err, boost::system::system_category()), "target");
+    }
+    for (auto left = static_cast<std::size_t>(n); left > 0;) {
+      const ssize_t m = ::splice(pipe->read_end(), nullptr, to, nullptr, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (m > 0) {
+        left -= static_cast<std::size_t>(m);
+        moved_any = true;
+        record_.bytes_to_client += static_cast<std::uint64_t>(m);
+        relayed.Increment(static_cast<double>(m));
+        continue;
+      }
+      const int err = m < 0 ? errno : 0;
+      if (err == EAGAIN || err == EINTR) {
+        auto [wec] = co_await client.async_wait(tcp::socket::wait_write, use_tuple);
+        if (wec) co_return ending(wec, "client");  // the pipe still holds bytes: closed, not reused
+        continue;
+      }
+      co_return ending(m == 0 ? error_code(asio::error::eof) : error_code(err, boost::system::system_category()),
+                       "client");
+    }
+    pool.give_back(std::move(*pipe));
   }
 }
 

@@ -70,6 +70,10 @@ class session {
   awaitable<void> relay();
   awaitable<std::string> pump_client_to_target();
   awaitable<std::string> pump_target_to_client();
+  // target->client with splice(2) (pipe_pool.hpp) when the client leg is plaintext at
+  // the socket; sets `unsupported` (and returns) when the kernel refuses splice before
+  // a byte has moved, so the copy path takes over.
+  awaitable<std::string> splice_target_to_client(std::span<std::uint8_t> buffer, bool& unsupported);
   // session_clock.cpp: the idle timeout, the maximum session length and end() during
   // the relay; say_goodbye tells the client why, where it can.
   awaitable<std::string> session_clock();
@@ -128,6 +132,7 @@ class session {
   std::optional<rfb::client_message_filter> filter_;  // client->target, when rights need it
   bool greeted_ = false;                        // greet() came to an end (counted in the metrics)
   bool relaying_ = false;
+  relay_path target_path_ = relay_path::copy;   // how target->client bytes move while relaying
   bool end_requested_ = false;                  // end() during the relay
   std::string end_reason_;
   bool farewell_ = false;                       // ending: pass nothing more to the target

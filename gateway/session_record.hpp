@@ -66,6 +66,8 @@ class session_record {
 
   std::uint64_t bytes_from_client = 0;
   std::uint64_t bytes_to_client = 0;
+  // How target->client bytes moved ("copy", "splice"); empty until the relay starts.
+  std::string relay_path;
   // Set when the message filter enforces a right (view-only, block_paste): the messages
   // it dropped, written in session_end.
   bool filtered = false;

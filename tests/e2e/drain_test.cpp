@@ -55,12 +55,18 @@ class notify_socket {
   int fd_ = -1;
 };
 
+// The workers close their listening sockets as soon as they see the drain (a post to
+// each): a connection may still slip in just before. True once one is refused.
 bool port_refuses(std::uint16_t port) {
-  std::uint16_t local = 0;
-  std::string error;
-  int fd = connect_loopback(port, "127.0.0.1", local, error);
-  if (fd >= 0) ::close(fd);
-  return fd < 0;
+  for (auto until = std::chrono::steady_clock::now() + 2s; std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(20ms)) {
+    std::uint16_t local = 0;
+    std::string error;
+    int fd = connect_loopback(port, "127.0.0.1", local, error);
+    if (fd < 0) return true;
+    ::close(fd);
+  }
+  return false;
 }
 
 int readyz(const gateway& gw) { return http_get(gw.metrics_port(), "/readyz").status; }

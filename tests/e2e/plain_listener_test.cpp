@@ -2,11 +2,17 @@
 // a TLS-terminating load balancer or sidecar in front): RFB with VeNCrypt offering only
 // Plain (256) over TCP, no TLS at the gateway. libvncclient logs in and gets a full
 // frame; a wrong password is refused like anywhere else; a client asking for a TLS
-// subtype is not served; the handshake is counted under security="plain".
+// subtype is not served; the handshake is counted under security="plain". The
+// target's bytes go to the client by splice(2): the session says relay_path "splice",
+// the splice byte counter holds the frame, and an administrator's end is still told to
+// a client that takes DesktopName (the pipe is emptied, then the goodbye is written).
 #include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
 
 #include "harness/http_get.hpp"
 #include "scenario.hpp"
+#include "told_session.hpp"
 
 using namespace vncgate::e2e;
 
@@ -27,6 +33,7 @@ TEST_CASE("plain listener: libvncclient logs in with VeNCrypt Plain over TCP", "
   CHECK(r.vencrypt_subtype == 256);
   CHECK(r.pixel(5, 5) == std::array<std::uint8_t, 3>{0x00, 0x80, 0xff});
   auto good = check_good_session(gw, r.source(), gw.port(), "alice", "desk", desk.port(), "file", 320.0 * 240 * 4);
+  CHECK(text_of(good, "relay_path") == "splice");
   auto start = session_start_of(gw, r.source());
   CHECK(number_of(start, "security") == 256);
 
@@ -56,6 +63,47 @@ TEST_CASE("plain listener: libvncclient logs in with VeNCrypt Plain over TCP", "
 
   auto metrics = http_get(gw.metrics_port(), "/metrics").body;
   CHECK(metrics.find("vncgate_handshakes_total{result=\"ok\",security=\"plain\"} 2\n") != std::string::npos);
+  // Every byte to the client went by splice; none by copy.
+  const std::string spliced = "vncgate_relayed_bytes_total{direction=\"target_to_client\",path=\"splice\"} ";
+  auto at = metrics.find(spliced);
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(metrics.substr(at + spliced.size())) == number_of(good, "bytes_to_client"));
+  CHECK(metrics.find("vncgate_relayed_bytes_total{direction=\"target_to_client\",path=\"copy\"} 0\n") !=
+        std::string::npos);
   CHECK(gw.stderr_text().find("(plain)") != std::string::npos);
   check_clean_shutdown(gw, {alice.password, vnc_password, "not-alices"});
+}
+
+TEST_CASE("plain listener: the splice path relays every frame and still says goodbye", "[e2e][plain][admin]") {
+  small_desk_setup s;
+  const std::string token(48, 'k');
+  auto token_file = s.dir.write("admin-token", token + "\n", 0600);
+  gateway gw(s.dir, s.tls,
+             {.listeners = {listener_spec{.security = "plain", .extra_lines = {"client_leg_protected: true"}}},
+              .users = {alice},
+              .targets = {target_for(s.desk, "desk", {"alice"})},
+              .metrics_lines = {"admin_token_file: " + token_file.string()}});
+  auto live = start_session(gw, s.tls, alice.name, alice.password, {{encoding_raw, encoding_desktop_name}});
+  // Many full frames in a row: each answer arrives whole through the pipe.
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(send_update_request(*live.client, false, 320, 240));
+    live.read(5s, 1);
+  }
+  INFO(describe(live.stream));
+  CHECK(live.stream.messages.size() == 21);
+  CHECK(live.stream.raw_pixels() >= 21L * 320 * 240);
+
+  auto listed = http_request(gw.metrics_port(), "GET", "/api/sessions", 5s, {"Authorization: Bearer " + token});
+  REQUIRE(listed.status == 200);
+  auto sessions = boost::json::parse(listed.body).as_object().at("sessions").as_array();
+  REQUIRE(sessions.size() == 1);
+  CHECK(sessions[0].as_object().at("relay_path").as_string() == "splice");
+  const std::string id(sessions[0].as_object().at("id").as_string().c_str());
+  REQUIRE(http_request(gw.metrics_port(), "DELETE", "/api/sessions/" + id, 5s, {"Authorization: Bearer " + token})
+              .status == 200);
+  live.read(8s);
+  check_told(live.stream, "vncgate: session ended by administrator", 320, 240, false);
+  auto end = check_session_outcome(gw, live.client->source(), "ended_by_admin");
+  CHECK(text_of(end, "relay_path") == "splice");
+  check_clean_shutdown(gw, {alice.password, vnc_password, token});
 }

@@ -37,11 +37,11 @@ std::string describe(const server_stream& stream) {
   return out;
 }
 
-void check_told(const server_stream& stream, const std::string& told, int width, int height) {
+void check_told(const server_stream& stream, const std::string& told, int width, int height, bool tls) {
   INFO(describe(stream));
   CHECK(stream.state == stream_state::closed);
   CHECK(stream.at_boundary);
-  CHECK(stream.close_notify);
+  CHECK(stream.close_notify == tls);
   CHECK(stream.raw_pixels() >= static_cast<long>(width) * height);
   CHECK(stream.desktop_names() == std::vector<std::string>{told});
   CHECK(stream.messages.size() >= 2);

@@ -12,19 +12,26 @@ login_attempt vencrypt_login(raw_client& client, const std::string& user, const 
     a.error = why;
     return a;
   }
-  bool offers_x509plain = false;
-  for (auto s : *subtypes) offers_x509plain = offers_x509plain || s == 262;
-  if (!offers_x509plain || !client.send_u32(262)) {
-    a.error = "X509Plain not offered or not sent";
+  bool offers_x509plain = false, offers_plain = false;
+  for (auto s : *subtypes) {
+    offers_x509plain = offers_x509plain || s == 262;
+    offers_plain = offers_plain || s == 256;
+  }
+  // Plain (256) only where nothing with TLS is offered (a plain listener).
+  const std::uint32_t chosen = offers_x509plain ? 262 : 256;
+  if (!(offers_x509plain || offers_plain) || !client.send_u32(chosen)) {
+    a.error = "neither X509Plain nor Plain offered, or not sent";
     return a;
   }
-  if (client.read_u8() != std::optional<std::uint8_t>(1)) {
-    a.error = "subtype not accepted with 1";
-    return a;
-  }
-  if (!client.start_tls(ca_file)) {
-    a.error = client.last_error();
-    return a;
+  if (chosen == 262) {
+    if (client.read_u8() != std::optional<std::uint8_t>(1)) {
+      a.error = "subtype not accepted with 1";
+      return a;
+    }
+    if (!client.start_tls(ca_file)) {
+      a.error = client.last_error();
+      return a;
+    }
   }
   auto sent = std::chrono::steady_clock::now();
   if (!client.send_plain_credentials(user, password)) {

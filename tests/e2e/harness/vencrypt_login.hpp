@@ -33,7 +33,8 @@ struct login_attempt {
 };
 
 // Version 3.8, type 19, VeNCrypt 0.2, subtype X509Plain (262), TLS verified against
-// `ca_file`, then `user`/`password`; reads the SecurityResult (and reason).
+// `ca_file`, then `user`/`password`; reads the SecurityResult (and reason). Where only
+// Plain (256) is offered (a plain listener), Plain without TLS.
 login_attempt vencrypt_login(raw_client& client, const std::string& user, const std::string& password,
                              const std::filesystem::path& ca_file);
 
