@@ -22,7 +22,7 @@ run=(openssl libssl3 libpam0g libcrypt1 libyaml-cpp0.7 libboost-json1.81.0 libqr
 demo=(tigervnc-standalone-server tigervnc-tools tigervnc-viewer x11-xserver-utils)
 test=(xvfb x11-apps x11-utils libvncserver-dev pkg-config libpam-wrapper socat
       procps psmisc xdotool xclip libpam-modules oathtool libpam-oath zbar-tools
-      prometheus systemd)
+      prometheus systemd logrotate)
 
 pkgs=()
 for what in "${@:-all}"; do

@@ -135,11 +135,13 @@ struct policy_config {
   bool end_revoked_sessions = true;            // on reload: end sessions the new rules refuse
 };
 
-enum class audit_sink_kind { file, stdout_sink };
+enum class audit_sink_kind { file, stdout_sink, syslog };
 
 struct audit_sink_config {
   audit_sink_kind kind = audit_sink_kind::stdout_sink;
-  std::filesystem::path path;                  // kind file
+  std::filesystem::path path;                  // file: the file; syslog: the socket (/dev/log)
+  int facility = 10;                           // syslog: RFC 5424 facility code (10 = authpriv)
+  std::string app_name = "vncgate";            // syslog: APP-NAME
 };
 
 // The admin listener: /metrics, /healthz, /readyz and the admin API (admin_server.hpp).

@@ -13,6 +13,7 @@
 #include "auth/secret_file.hpp"
 #include "gateway/config.hpp"
 #include "gateway/config_admin.hpp"
+#include "gateway/config_audit.hpp"
 #include "gateway/config_factors.hpp"
 #include "gateway/config_policy.hpp"
 #include "gateway/config_yaml.hpp"
@@ -40,7 +41,6 @@ constexpr std::string_view target_keys[] = {
     "name",  "host",      "display",     "port",         "password_file", "allow",
     "deny",  "view_only", "block_paste", "max_sessions", "idle_timeout",  "max_session",
     "shared", "connect_timeout", "second_factor"};
-constexpr std::string_view audit_keys[] = {"type", "path"};
 
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -85,7 +85,7 @@ class loader {
     read_auth(top.require("auth"));
     check_second_factors(cfg_, auth_mark_, totp_secrets_named_, errors_);
     read_policy(top.get("policy"), cfg_.policy, errors_);
-    read_audit(top.get("audit"));
+    read_audit(top.get("audit"), base_dir_, cfg_.audit, errors_);
     read_metrics(top.get("metrics"), listener_addresses_, base_dir_, cfg_.metrics, errors_);
     if (auto grace = read_duration(top.get("shutdown_grace"), "shutdown_grace", 0ms, 24h, errors_))
       cfg_.shutdown_grace = *grace;
@@ -385,50 +385,6 @@ class loader {
     }
     if (auto threads = read_integer(m.get("threads"), "threads", 1, 256, errors_)) {
       a.threads = static_cast<std::size_t>(*threads);
-    }
-  }
-
-  void read_audit(const field& f) {
-    if (!f.present()) {
-      cfg_.audit.push_back({audit_sink_kind::stdout_sink, {}});
-      return;
-    }
-    if (!non_empty_list(f, "audit sinks")) return;
-    std::vector<int> lines;
-    for (const auto& node : f.value) {
-      const field sink_field(node);
-      const yaml_map m(sink_field, "audit sink", audit_keys, {}, errors_);
-      if (!m.valid()) continue;
-      const auto type_field = m.require("type");
-      const auto type = read_string(type_field, "type", errors_);
-      const auto path_field = m.get("path");
-      if (!type) continue;
-      audit_sink_config sink;
-      if (*type == "stdout") {
-        sink.kind = audit_sink_kind::stdout_sink;
-        if (path_field.present()) errors_.add(path_field, "path is only used with type: file");
-      } else if (*type == "file") {
-        sink.kind = audit_sink_kind::file;
-        auto path = read_path(path_field, "path", base_dir_, errors_);
-        if (!path_field.present()) {
-          errors_.add(m.mark(), "audit sink is missing 'path' (required with type: file)");
-        }
-        if (!path) continue;
-        sink.path = std::move(*path);
-      } else {
-        errors_.add(type_field, "expected file or stdout for type");
-        continue;
-      }
-      // Two sinks writing the same place would interleave or double every record.
-      for (std::size_t i = 0; i < cfg_.audit.size(); ++i) {
-        if (cfg_.audit[i].kind == sink.kind && cfg_.audit[i].path == sink.path) {
-          errors_.add(sink_field, "the audit sink at line " + std::to_string(lines[i]) +
-                                      " already writes there");
-          break;
-        }
-      }
-      cfg_.audit.push_back(std::move(sink));
-      lines.push_back(line_of(sink_field));
     }
   }
 

@@ -118,16 +118,19 @@ int run(const char* path) {
   if (::geteuid() == 0)
     gw::log_warning("running as root; run vncgate as an unprivileged user (the systemd unit does)");
 
+  // The metrics before the audit log: its writer counts into them until it has flushed
+  // the last records, so they must be destroyed after it.
+  gw::metrics stats(gw::version_string);
   auto audit = gw::audit_log::open(cfg.audit);
   if (!audit) {
     gw::log_error("not started: " + audit.error());
     return 1;
   }
+  (*audit)->report_to(stats);
   std::size_t workers = cfg.workers;
   boost::asio::thread_pool auth_pool(cfg.auth.threads);
   gw::admission gate(cfg.policy);
   vncgate::auth::totp_replay_guard totp_guard;
-  gw::metrics stats(gw::version_string);
   stats.config_loaded(cfg.source_sha256, false);
   auto rt = gw::make_runtime(std::move(cfg));
   if (!rt) {

@@ -5,6 +5,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <map>
 #include <span>
 
 namespace vncgate::gateway {
@@ -76,7 +77,13 @@ metrics::metrics(std::string_view version)
       admin_requests_(family(pm::BuildCounter(), "vncgate_admin_requests_total",
                              "Requests to the admin listener, by endpoint and HTTP status code.", registry_)),
       admin_refused_(family(pm::BuildCounter(), "vncgate_admin_connections_refused_total",
-                            "Admin connections closed at accept: metrics.max_connections were open.", registry_)) {
+                            "Admin connections closed at accept: metrics.max_connections were open.", registry_)),
+      audit_dropped_(family(pm::BuildCounter(), "vncgate_audit_records_dropped_total",
+                            "Audit records a sink never got (queue full or write failed), by sink.", registry_)),
+      audit_errors_(family(pm::BuildCounter(), "vncgate_audit_sink_errors_total",
+                           "Failed writes to an audit sink, by sink.", registry_)),
+      audit_up_(family(pm::BuildGauge(), "vncgate_audit_sink_up",
+                       "1 while an audit sink's last write worked, 0 while it fails, by sink.", registry_)) {
   admin_refused_.Add({});
   build_info_.Add({{"version", std::string(version)}, {"openssl", OpenSSL_version(OPENSSL_VERSION_STRING)}}).Set(1);
   for (auto d : {"client_to_target", "target_to_client"})
@@ -172,6 +179,11 @@ void metrics::admin_request(std::string_view endpoint, unsigned status) {
 }
 
 void metrics::admin_connection_refused() { admin_refused_.Add({}).Increment(); }
+
+metrics::audit_sink_series metrics::audit_sink(std::string_view sink) {
+  const std::map<std::string, std::string> label{{"sink", std::string(sink)}};
+  return {audit_dropped_.Add(label), audit_errors_.Add(label), audit_up_.Add(label)};
+}
 
 std::string metrics::text() const {
   auto families = registry_.Collect();

@@ -78,6 +78,16 @@ class metrics {
   void admin_request(std::string_view endpoint, unsigned status);
   void admin_connection_refused();
 
+  // Audit sinks: the series of one sink, `sink` its configured label ("file:/path",
+  // "stdout", "syslog:/dev/log"), created at 0 (audit_log sets `up`). References stay valid for the
+  // process's life; audit_log counts into them from its writer and callers' threads.
+  struct audit_sink_series {
+    prometheus::Counter& dropped;  // records this sink never got (queue full, write failed)
+    prometheus::Counter& errors;   // failed writes to this sink
+    prometheus::Gauge& up;         // 1 while its last write worked, 0 while it fails
+  };
+  audit_sink_series audit_sink(std::string_view sink);
+
   // Everything, in the Prometheus text format 0.0.4.
   std::string text() const;
 
@@ -103,6 +113,9 @@ class metrics {
   prometheus::Family<prometheus::Gauge>& build_info_;
   prometheus::Family<prometheus::Counter>& admin_requests_;
   prometheus::Family<prometheus::Counter>& admin_refused_;
+  prometheus::Family<prometheus::Counter>& audit_dropped_;
+  prometheus::Family<prometheus::Counter>& audit_errors_;
+  prometheus::Family<prometheus::Gauge>& audit_up_;
   std::array<prometheus::Counter*, 4> relayed_by_path_{};  // [direction * 2 + path]
   std::array<auth_counters, 2> auth_{};                    // by auth_backend_kind
 

@@ -114,7 +114,7 @@ TEST_CASE("wrong types, missing keys and bad values", "[config]") {
       {"", "audit: { type: stdout }\n", 1, 8, "expected a list of audit sinks"},
       {"", "audit: []\n", 1, 8, "the list of audit sinks is empty"},
       {"", "audit:\n  - { type: file }\n", 2, 5, "audit sink is missing 'path'"},
-      {"", "audit:\n  - { type: syslog }\n", 2, 13, "expected file or stdout for type"},
+      {"", "audit:\n  - { type: journald }\n", 2, 13, "expected file, stdout or syslog for type"},
       {"", "audit:\n  - { path: x }\n", 2, 5, "audit sink is missing 'type'"},
       {"", "audit:\n  - { type: stdout, path: x }\n", 2, 27, "path is only used with type: file"},
       {"", "audit:\n  - { type: stdout }\n  - { type: stdout }\n", 3, 5,
