@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh — install everything vncgate needs from Debian 12 packages, idempotently.
 #
-# Usage: deploy/install-deps.sh [build|run|demo|test|all]...   (default: all)
+# Usage: deploy/install-deps.sh [build|run|demo|test|bench|all]...   (default: all)
 #   build  compiler, CMake and the libraries vncgate links
 #   run    what the daemon needs at run time
 #   demo   run + a TigerVNC desktop and viewer for deploy/demo.sh
@@ -10,7 +10,9 @@
 #          a target desktop from inside (pointer, clipboard), oathtool and pam_oath for
 #          one-time codes made outside vncgate, zbarimg to scan the enrolment QR code,
 #          prometheus (promtool and a real server) to check and scrape /metrics and the
-#          Grafana dashboard's queries, and systemd (systemd-analyze) to check the unit
+#          Grafana dashboard's queries, systemd (systemd-analyze) to check the unit,
+#          and the bench group (the benchmark smoke test runs every row)
+#   bench  the relay benchmark's peers (tests/bench/run-bench.sh): HAProxy, stunnel
 # Runs as root (or through sudo). Safe to run again: apt-get skips what is installed.
 set -euo pipefail
 
@@ -23,6 +25,7 @@ demo=(tigervnc-standalone-server tigervnc-tools tigervnc-viewer x11-xserver-util
 test=(xvfb x11-apps x11-utils libvncserver-dev pkg-config libpam-wrapper socat
       procps psmisc xdotool xclip libpam-modules oathtool libpam-oath zbar-tools
       prometheus systemd logrotate)
+bench=(haproxy stunnel4)
 
 pkgs=()
 for what in "${@:-all}"; do
@@ -30,8 +33,9 @@ for what in "${@:-all}"; do
     build) pkgs+=("${build[@]}") ;;
     run)   pkgs+=("${run[@]}") ;;
     demo)  pkgs+=("${run[@]}" "${demo[@]}") ;;
-    test|all) pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}") ;;
-    *) echo "usage: $0 [build|run|demo|test|all]..." >&2; exit 2 ;;
+    bench) pkgs+=("${bench[@]}") ;;
+    test|all) pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}" "${bench[@]}") ;;
+    *) echo "usage: $0 [build|run|demo|test|bench|all]..." >&2; exit 2 ;;
   esac
 done
 

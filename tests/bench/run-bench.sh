@@ -1,0 +1,445 @@
+#!/usr/bin/env bash
+# run-bench.sh — the relay benchmark (issue 6): vncgate beside HAProxy and stunnel, on
+# loopback, in one interleaved run, printed as one table. See docs/performance.md.
+#
+# Usage: tests/bench/run-bench.sh [--bin-dir DIR] [--vncgate PATH] [--rounds R]
+#          [--width W] [--height H] [--small N] [--duration S] [--requests N]
+#          [--sessions N] [--idle K] [--work-dir DIR] [--smoke]
+#   --bin-dir   where bench_target and bench_client are (default build/tests/bench)
+#   --vncgate   the gateway binary (default build/gateway/vncgate)
+#   --rounds    rounds; every row runs once per round, rows rotate, the table has medians (5)
+#   --width/--height  the big target's screen: throughput and CPU per GiB (1920x1080)
+#   --small     the small target's side, N x N: per-round-trip latency (64)
+#   --duration  seconds of back-to-back requests per throughput run (3)
+#   --requests  small-frame round trips per latency run (2000)
+#   --sessions  concurrent sessions of the aggregate-throughput run (4)
+#   --idle      idle authenticated TLS sessions held through vncgate for RSS (10000;
+#               capped by `ulimit -Hn`: the gateway needs two descriptors per session)
+#   --smoke     a quick check that every row works: 1 round, 256x256, 0.5 s, 50
+#               requests, 2 sessions, 8 idle sessions
+# Rows whose peer is not installed (haproxy, stunnel4) are printed as skipped. Every
+# client run prints one JSON line; they are kept in the work directory (results/).
+# Exits non-zero when a row that ran failed.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+bin_dir=$repo/build/tests/bench
+vncgate=$repo/build/gateway/vncgate
+rounds=5 width=1920 height=1080 small=64 duration=3 requests=2000 sessions=4 idle=10000
+work_dir=""
+while (($#)); do
+  case $1 in
+    --bin-dir) bin_dir=$2; shift 2 ;;
+    --vncgate) vncgate=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --width) width=$2; shift 2 ;;
+    --height) height=$2; shift 2 ;;
+    --small) small=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --requests) requests=$2; shift 2 ;;
+    --sessions) sessions=$2; shift 2 ;;
+    --idle) idle=$2; shift 2 ;;
+    --work-dir) work_dir=$2; shift 2 ;;
+    --smoke) rounds=1 width=256 height=256 duration=0.5 requests=50 sessions=2 idle=8; shift ;;
+    *) echo "run-bench: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+absolute() { [[ $1 == /* ]] && echo "$1" || echo "$PWD/$1"; }
+bin_dir=$(absolute "$bin_dir")
+vncgate=$(absolute "$vncgate")
+target_bin=$bin_dir/bench_target
+client_bin=$bin_dir/bench_client
+for b in "$target_bin" "$client_bin" "$vncgate"; do
+  [[ -x $b ]] || { echo "run-bench: $b not found; build it (ninja bench_target bench_client vncgate)" >&2; exit 2; }
+done
+for tool in openssl ss awk; do
+  command -v "$tool" >/dev/null || { echo "run-bench: $tool is needed" >&2; exit 2; }
+done
+
+if [[ -z $work_dir ]]; then
+  work_dir=$(mktemp -d /tmp/vncgate-bench.XXXXXX)
+else
+  mkdir -p "$work_dir"
+fi
+work_dir=$(cd "$work_dir" && pwd)
+cd "$work_dir"
+mkdir -p results logs
+chmod 700 "$work_dir"
+
+# ---- processes we start, ended by pid at exit ----
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+started_pid=""
+start() {  # start NAME CMD... : background, output to logs/NAME.{out,err}
+  local name=$1; shift
+  "$@" >"logs/$name.out" 2>"logs/$name.err" &
+  started_pid=$!
+  pids+=("$started_pid")
+}
+wait_port() {  # wait_port PORT NAME PID
+  local i
+  for ((i = 0; i < 200; i++)); do
+    ss -Hltn "( sport = :$1 )" | grep -q . && return 0
+    kill -0 "$3" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "run-bench: $2 is not listening on port $1; its log:" >&2
+  cat "logs/$2.err" >&2 || true
+  exit 1
+}
+
+# ---- limits and ports ----
+hard_fd_limit=$(ulimit -Hn)
+[[ $hard_fd_limit == unlimited ]] && hard_fd_limit=1048576
+ulimit -n "$hard_fd_limit"
+fd_limit=$(ulimit -n)
+max_idle=$(((fd_limit - 256) / 2))
+idle_note=""
+if ((idle > max_idle)); then
+  idle_note=" (asked for $idle; capped by ulimit -Hn $fd_limit)"
+  idle=$max_idle
+fi
+
+# Listening ports below the ephemeral range, so the 2 x 10,000 idle connections' local
+# ports never collide with them; a block of free ones is picked at random.
+nports=20
+free_block() {
+  local base p try
+  for ((try = 0; try < 50; try++)); do
+    base=$((20000 + (RANDOM % 1200) * 10))
+    local busy=0
+    for ((p = base; p < base + nports; p++)); do
+      if ss -Hltn "( sport = :$p )" | grep -q .; then busy=1; break; fi
+    done
+    ((busy)) || { echo "$base"; return 0; }
+  done
+  echo "run-bench: no free block of $nports ports" >&2
+  exit 1
+}
+port_base=$(free_block)
+p_target_big=$port_base p_target_small=$((port_base + 1))
+p_vg_vencrypt=$((port_base + 2)) p_vg_tls=$((port_base + 3)) p_vg_plain=$((port_base + 4)) p_vg_metrics=$((port_base + 5))
+p_hap_splice_big=$((port_base + 6)) p_hap_splice_small=$((port_base + 7))
+p_hap_tls_big=$((port_base + 8)) p_hap_tls_small=$((port_base + 9))
+p_sts_big=$((port_base + 10)) p_sts_small=$((port_base + 11))  # stunnel server: TLS -> target
+p_stc_big=$((port_base + 12)) p_stc_small=$((port_base + 13))  # stunnel client: plain -> TLS
+
+# ---- secrets and the certificate (ECDSA P-256 for every TLS peer) ----
+umask 077
+vnc_password=vncbench
+user_password=bench-user-password
+printf '%s\n' "$vnc_password" >vnc-password.txt
+printf '%s\n' "$user_password" >user-password.txt
+printf '%s\n' "$vnc_password" | "$target_bin" make-passwd-file vnc-passwd.bin
+openssl ecparam -name prime256v1 -genkey -noout -out key.pem 2>/dev/null
+openssl req -x509 -new -key key.pem -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+  -days 2 -out cert.pem 2>/dev/null
+cat cert.pem key.pem >cert-and-key.pem
+
+# ---- the targets ----
+start target-big "$target_bin" --port "$p_target_big" --width "$width" --height "$height" --rfbauth vnc-passwd.bin
+target_big_pid=$started_pid
+start target-small "$target_bin" --port "$p_target_small" --width "$small" --height "$small" --rfbauth vnc-passwd.bin
+wait_port "$p_target_big" target-big "$target_big_pid"
+wait_port "$p_target_small" target-small "$started_pid"
+
+# ---- vncgate ----
+hash=$(printf '%s\n' "$user_password" | "$vncgate" hash-password)
+mkdir -p gw/secrets
+printf 'users:\n  "bench":\n    password_hash: "%s"\n' "$hash" >gw/users.yaml
+printf '%s\n' "$vnc_password" >gw/secrets/target
+write_gateway_config() {  # write_gateway_config FILE [extra listener block]
+  cat >"$1" <<EOF
+# written by tests/bench/run-bench.sh
+listeners:
+  - address: "127.0.0.1:$p_vg_vencrypt"
+    security: vencrypt
+  - address: "127.0.0.1:$p_vg_tls"
+    security: tls
+$2
+tls:
+  certificate: "$work_dir/cert.pem"
+  private_key: "$work_dir/key.pem"
+auth:
+  backend: file
+  users_file: "$work_dir/gw/users.yaml"
+  failure_delay: 0s
+targets:
+  - name: big
+    host: 127.0.0.1
+    port: $p_target_big
+    password_file: "$work_dir/gw/secrets/target"
+    allow: { users: [bench] }
+  - name: small
+    host: 127.0.0.1
+    port: $p_target_small
+    password_file: "$work_dir/gw/secrets/target"
+    allow: { users: [bench] }
+policy:
+  connections_per_minute_per_ip: 0
+  max_handshakes_per_ip: 0
+  max_handshakes: 0
+  handshake_timeout: 60s
+audit:
+  - { type: file, path: "$work_dir/gw/audit.jsonl" }
+metrics:
+  address: "127.0.0.1:$p_vg_metrics"
+shutdown_grace: 0s
+EOF
+}
+# The splice path needs a `security: plain` listener; until the gateway accepts one,
+# its row says "not built yet".
+plain_listener="  - address: \"127.0.0.1:$p_vg_plain\"
+    security: plain
+    client_leg_protected: true"
+vg_plain=0
+write_gateway_config gw/probe.yaml "$plain_listener"
+if "$vncgate" check-config gw/probe.yaml >logs/plain-probe.log 2>&1; then
+  vg_plain=1
+  write_gateway_config gw/vncgate.yaml "$plain_listener"
+else
+  write_gateway_config gw/vncgate.yaml ""
+fi
+start vncgate "$vncgate" --config gw/vncgate.yaml
+vncgate_pid=$started_pid
+wait_port "$p_vg_vencrypt" vncgate "$vncgate_pid"
+wait_port "$p_vg_tls" vncgate "$vncgate_pid"
+
+# ---- HAProxy: TCP with splicing, and TLS termination ----
+haproxy_pid=""
+if command -v haproxy >/dev/null; then
+  cat >haproxy.cfg <<EOF
+global
+  maxconn 4000
+  log stderr format raw local0 err
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 5m
+  timeout server 5m
+frontend splice_big
+  bind 127.0.0.1:$p_hap_splice_big
+  option splice-request
+  option splice-response
+  default_backend target_big
+frontend splice_small
+  bind 127.0.0.1:$p_hap_splice_small
+  option splice-request
+  option splice-response
+  default_backend target_small
+frontend tls_big
+  bind 127.0.0.1:$p_hap_tls_big ssl crt $work_dir/cert-and-key.pem
+  default_backend target_big
+frontend tls_small
+  bind 127.0.0.1:$p_hap_tls_small ssl crt $work_dir/cert-and-key.pem
+  default_backend target_small
+backend target_big
+  option splice-request
+  option splice-response
+  server big 127.0.0.1:$p_target_big
+backend target_small
+  option splice-request
+  option splice-response
+  server small 127.0.0.1:$p_target_small
+EOF
+  start haproxy haproxy -db -f haproxy.cfg
+  haproxy_pid=$started_pid
+  for p in $p_hap_splice_big $p_hap_splice_small $p_hap_tls_big $p_hap_tls_small; do wait_port "$p" haproxy "$haproxy_pid"; done
+fi
+
+# ---- stunnel pair: client stunnel (plain -> TLS) -> server stunnel (TLS -> plain) ----
+stunnel_bin=$(command -v stunnel4 || command -v stunnel || true)
+stunnel_pids=""
+if [[ -n $stunnel_bin ]]; then
+  cat >stunnel-server.conf <<EOF
+foreground = yes
+pid =
+debug = 3
+socket = l:TCP_NODELAY=1
+socket = r:TCP_NODELAY=1
+cert = $work_dir/cert.pem
+key = $work_dir/key.pem
+[big]
+accept = 127.0.0.1:$p_sts_big
+connect = 127.0.0.1:$p_target_big
+[small]
+accept = 127.0.0.1:$p_sts_small
+connect = 127.0.0.1:$p_target_small
+EOF
+  cat >stunnel-client.conf <<EOF
+foreground = yes
+pid =
+debug = 3
+socket = l:TCP_NODELAY=1
+socket = r:TCP_NODELAY=1
+client = yes
+CAfile = $work_dir/cert.pem
+verifyChain = yes
+checkIP = 127.0.0.1
+[big]
+accept = 127.0.0.1:$p_stc_big
+connect = 127.0.0.1:$p_sts_big
+[small]
+accept = 127.0.0.1:$p_stc_small
+connect = 127.0.0.1:$p_sts_small
+EOF
+  start stunnel-server "$stunnel_bin" stunnel-server.conf
+  sts_pid=$started_pid
+  start stunnel-client "$stunnel_bin" stunnel-client.conf
+  stc_pid=$started_pid
+  stunnel_pids="$sts_pid $stc_pid"
+  wait_port "$p_sts_big" stunnel-server "$sts_pid"
+  wait_port "$p_stc_big" stunnel-client "$stc_pid"
+fi
+
+# ---- the rows: id|label|client mode|big port|small port|user@big|user@small|password file|pids ----
+rows=()
+rows+=("direct|direct (client -> target)|direct|$p_target_big|$p_target_small|bench|bench|vnc-password.txt|")
+rows+=("vg_vencrypt|vncgate vencrypt listener (TLS copy path)|vencrypt|$p_vg_vencrypt|$p_vg_vencrypt|bench@big|bench@small|user-password.txt|$vncgate_pid")
+rows+=("vg_tls|vncgate tls listener (TLS copy path)|tls|$p_vg_tls|$p_vg_tls|bench@big|bench@small|user-password.txt|$vncgate_pid")
+if ((vg_plain)); then
+  rows+=("vg_plain|vncgate splice path (security: plain)|direct|$p_vg_plain|$p_vg_plain|bench@big|bench@small|user-password.txt|$vncgate_pid")
+fi
+if [[ -n $haproxy_pid ]]; then
+  rows+=("hap_splice|HAProxy 2.6 TCP splice|direct|$p_hap_splice_big|$p_hap_splice_small|bench|bench|vnc-password.txt|$haproxy_pid")
+  rows+=("hap_tls|HAProxy 2.6 TLS termination|tls|$p_hap_tls_big|$p_hap_tls_small|bench|bench|vnc-password.txt|$haproxy_pid")
+fi
+if [[ -n $stunnel_pids ]]; then
+  rows+=("stunnel|stunnel pair (TLS, both sides)|direct|$p_stc_big|$p_stc_small|bench|bench|vnc-password.txt|$stunnel_pids")
+fi
+
+clk_tck=$(getconf CLK_TCK)
+cpu_ticks() {  # utime + stime of the given pids, in clock ticks
+  local total=0 p t
+  for p in "$@"; do
+    t=$(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')
+    total=$((total + t))
+  done
+  echo "$total"
+}
+field() {  # field JSON-FILE KEY
+  grep -o "\"$2\":[^,}]*" "$1" | head -1 | cut -d: -f2- | tr -d '"'
+}
+failures=0
+client() {  # client OUT-FILE ARGS... : one JSON line into OUT-FILE; a failure is counted
+  local out=$1; shift
+  if ! timeout 300 "$client_bin" --ca cert.pem "$@" >"$out" 2>>logs/client.err || ! grep -q '"failed":0' "$out"; then
+    echo "run-bench: client run failed: $* -> $(cat "$out")" >&2
+    failures=$((failures + 1))
+    return 1
+  fi
+}
+
+run_row() {  # run_row ROUND ROW-SPEC
+  local round=$1 id label mode big small user_big user_small pwfile pidlist
+  IFS='|' read -r id label mode big small user_big user_small pwfile pidlist <<<"$2"
+  local base="results/$id.r$round" before after bytes
+  # Throughput and CPU per GiB: one session, big frames.
+  # shellcheck disable=SC2086
+  before=$(cpu_ticks $pidlist)
+  if client "$base.tput.json" --mode "$mode" --port "$big" --user "$user_big" --password-file "$pwfile" \
+       --duration "$duration" --label "$id"; then
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks $pidlist)
+    bytes=$(field "$base.tput.json" bytes)
+    field "$base.tput.json" mib_per_s >>"results/$id.tput"
+    if [[ -n $pidlist ]]; then
+      awk -v t=$((after - before)) -v hz="$clk_tck" -v b="$bytes" 'BEGIN { printf "%.4f\n", (t / hz) / (b / 1073741824) }' \
+        >>"results/$id.cpu"
+    fi
+  fi
+  # Aggregate throughput: N sessions at once.
+  if client "$base.aggr.json" --mode "$mode" --port "$big" --user "$user_big" --password-file "$pwfile" \
+       --duration "$duration" --sessions "$sessions" --label "$id"; then
+    field "$base.aggr.json" mib_per_s >>"results/$id.aggr"
+  fi
+  # Latency per round trip: small frames.
+  if client "$base.lat.json" --mode "$mode" --port "$small" --user "$user_small" --password-file "$pwfile" \
+       --requests "$requests" --label "$id"; then
+    field "$base.lat.json" latency_p50_us >>"results/$id.p50"
+    field "$base.lat.json" latency_p99_us >>"results/$id.p99"
+  fi
+}
+
+echo "run-bench: $rounds round(s) of ${#rows[@]} rows; ${width}x${height} and ${small}x${small} targets; work dir $work_dir" >&2
+for ((round = 0; round < rounds; round++)); do
+  n=${#rows[@]}
+  for ((i = 0; i < n; i++)); do
+    run_row "$round" "${rows[$(((i + round) % n))]}"
+  done
+  echo "run-bench: round $((round + 1))/$rounds done" >&2
+done
+
+# ---- RSS per idle authenticated TLS session (vncgate, vencrypt listener) ----
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+idle_line=""
+rss_before=$(rss_kib "$vncgate_pid")
+"$client_bin" --ca cert.pem --mode vencrypt --port "$p_vg_vencrypt" --user bench@small \
+  --password-file user-password.txt --idle "$idle" --hold 600 --label idle >results/idle.json 2>>logs/client.err &
+idle_pid=$!
+pids+=("$idle_pid")
+for ((i = 0; i < 6000; i++)); do
+  grep -q '"up"' results/idle.json 2>/dev/null && break
+  kill -0 "$idle_pid" 2>/dev/null || break
+  sleep 0.1
+done
+sleep 1  # let the last sessions settle into relaying
+rss_after=$(rss_kib "$vncgate_pid")
+kill -TERM "$idle_pid" 2>/dev/null || true
+wait "$idle_pid" 2>/dev/null || true
+up=$(field results/idle.json up 2>/dev/null || echo 0)
+if [[ -n $up && $up -gt 0 ]]; then
+  idle_line=$(awk -v a="$rss_before" -v b="$rss_after" -v n="$up" -v k="$idle" -v note="$idle_note" -v s="$(field results/idle.json seconds)" \
+    'BEGIN { printf "vncgate RSS per idle authenticated TLS session: %.1f KiB (%d of %d sessions up in %.1f s%s; gateway RSS %.1f -> %.1f MiB)\n", (b - a) / n, n, k, s, note, a / 1024, b / 1024 }')
+  [[ $up -eq $idle ]] || failures=$((failures + 1))
+else
+  idle_line="vncgate RSS per idle authenticated TLS session: failed ($(cat results/idle.json 2>/dev/null))"
+  failures=$((failures + 1))
+fi
+
+# ---- the table ----
+median() {  # median FILE
+  [[ -s $1 ]] || { echo ""; return; }
+  sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+direct_tput=$(median results/direct.tput)
+direct_p50=$(median results/direct.p50)
+direct_p99=$(median results/direct.p99)
+row_line() {  # row_line LABEL TPUT AGGR P50 P99 CPU
+  awk -v label="$1" -v t="$2" -v a="$3" -v p50="$4" -v p99="$5" -v cpu="$6" \
+      -v dt="$direct_tput" -v d50="$direct_p50" -v d99="$direct_p99" '
+    function f(v, fmt) { return v == "" ? "-" : sprintf(fmt, v) }
+    BEGIN {
+      ratio = (t != "" && dt > 0) ? t / dt : ""
+      add50 = (p50 != "" && d50 != "") ? p50 - d50 : ""
+      add99 = (p99 != "" && d99 != "") ? p99 - d99 : ""
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", label, f(t, "%.0f"), f(ratio, "%.2fx"), f(a, "%.0f"),
+        f(p50, "%.0f") " / " f(p99, "%.0f"), f(add50, "%+.0f"), f(add99, "%+.0f"), f(cpu, "%.2f")
+    }'
+}
+echo
+echo "| path | MiB/s (1 session) | x direct | MiB/s ($sessions sessions) | latency p50 / p99 us (${small}x${small}) | added p50 us | added p99 us | proxy CPU s/GiB |"
+echo "|---|---|---|---|---|---|---|---|"
+for spec in "${rows[@]}"; do
+  IFS='|' read -r id label _ <<<"$spec"
+  row_line "$label" "$(median "results/$id.tput")" "$(median "results/$id.aggr")" "$(median "results/$id.p50")" \
+    "$(median "results/$id.p99")" "$(median "results/$id.cpu")"
+  if [[ $id == vg_tls ]] && ((!vg_plain)); then
+    echo "| vncgate splice path (security: plain) | not built yet | | | | | | |"
+  fi
+done
+[[ -n $haproxy_pid ]] || echo "| HAProxy 2.6 (TCP splice, TLS termination) | skipped: haproxy not installed | | | | | | |"
+[[ -n $stunnel_pids ]] || echo "| stunnel pair (TLS) | skipped: stunnel4 not installed | | | | | | |"
+echo
+echo "$idle_line"
+echo "medians of $rounds round(s); ${width}x${height}x32bpp updates ($(awk -v w="$width" -v h="$height" 'BEGIN { printf "%.1f", w * h * 4 / 1048576 }') MiB) for throughput and CPU, ${small}x${small} for latency; $(nproc) CPUs"
+if ((failures)); then
+  echo "run-bench: $failures client run(s) failed; see $work_dir/results and logs" >&2
+  exit 1
+fi
