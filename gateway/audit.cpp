@@ -19,19 +19,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-std::string rfc3339_now() {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::time_t t = system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
-  return buf;
-}
-
 // What the writer does next, in queue order.
 struct command {
   enum class kind { record, reopen, use_sinks } what = kind::record;
@@ -223,7 +210,7 @@ void audit_log::write(const boost::json::object& record) noexcept {
     boost::json::object line;
     line.reserve(record.size() + 1);
     audit_entry entry;
-    entry.time = rfc3339_now();
+    entry.time = rfc3339_utc(std::chrono::system_clock::now());
     line["time"] = entry.time;
     for (const auto& kv : record) line[kv.key()] = kv.value();
     entry.line = boost::json::serialize(line);
