@@ -85,13 +85,6 @@ std::optional<rfc5424> parse_rfc5424(const std::string& datagram) {
   return rfc5424{std::stoi(m[1]), m[2], m[3], m[4], m[5], m[6], m[7]};
 }
 
-std::optional<double> metric(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
-  return std::nullopt;
-}
-
 std::string scrape(const gateway& gw) {
   auto reply = http_get(gw.metrics_port(), "/metrics");
   REQUIRE(reply.status == 200);
@@ -225,8 +218,8 @@ TEST_CASE("audit sinks: a syslog socket that goes away never stops relaying and 
   const std::string sink = "{sink=\"syslog:" + path.string() + "\"}";
   const auto first = one_session(gw, s.tls);
   REQUIRE(daemon->read_until({"\"session_end\"", first}));
-  CHECK(metric(scrape(gw), "vncgate_audit_sink_up" + sink) == 1);
-  CHECK(metric(scrape(gw), "vncgate_audit_sink_errors_total" + sink) == 0);
+  CHECK(metric_value(scrape(gw), "vncgate_audit_sink_up" + sink) == 1);
+  CHECK(metric_value(scrape(gw), "vncgate_audit_sink_errors_total" + sink) == 0);
 
   // The daemon goes away: sessions still relay, the file still gets every record.
   daemon.reset();
@@ -234,17 +227,17 @@ TEST_CASE("audit sinks: a syslog socket that goes away never stops relaying and 
   CHECK(eventually([&] { return gw.stderr_text().find("audit sink syslog:" + path.string() + " failed") != std::string::npos; }));
   auto down = scrape(gw);
   INFO(down);
-  CHECK(metric(down, "vncgate_audit_sink_errors_total" + sink).value_or(0) > 0);
-  CHECK(metric(down, "vncgate_audit_records_dropped_total" + sink).value_or(0) > 0);
-  CHECK(metric(down, "vncgate_audit_sink_up" + sink) == 0);
-  CHECK(metric(down, "vncgate_audit_sink_up{sink=\"file:" + gw.audit().path().string() + "\"}") == 1);
+  CHECK(metric_value(down, "vncgate_audit_sink_errors_total" + sink).value_or(0) > 0);
+  CHECK(metric_value(down, "vncgate_audit_records_dropped_total" + sink).value_or(0) > 0);
+  CHECK(metric_value(down, "vncgate_audit_sink_up" + sink) == 0);
+  CHECK(metric_value(down, "vncgate_audit_sink_up{sink=\"file:" + gw.audit().path().string() + "\"}") == 1);
 
   // It comes back: the next records reach it, and the log and the gauge say so.
   daemon = std::make_unique<syslog_socket>(path);
   const auto third = one_session(gw, s.tls);
   REQUIRE(daemon->read_until({"\"session_end\"", third}));
   CHECK(eventually([&] { return gw.stderr_text().find("audit sink syslog:" + path.string() + " works again") != std::string::npos; }));
-  CHECK(metric(scrape(gw), "vncgate_audit_sink_up" + sink) == 1);
+  CHECK(metric_value(scrape(gw), "vncgate_audit_sink_up" + sink) == 1);
   for (const auto& datagram : daemon->received()) CHECK(datagram.find(second) == std::string::npos);
   check_clean_shutdown(gw, {alice.password, vnc_password});
 }

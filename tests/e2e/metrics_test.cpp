@@ -16,14 +16,6 @@ using namespace vncgate::e2e;
 
 namespace {
 
-// The value of the series written exactly as `series` (name and labels), if present.
-std::optional<double> value_of(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
-  return std::nullopt;
-}
-
 std::string scrape(const gateway& gw) {
   auto reply = http_get(gw.metrics_port(), "/metrics");
   REQUIRE(reply.status == 200);
@@ -55,10 +47,10 @@ TEST_CASE("metrics: /metrics counts a scripted run exactly and passes promtool",
 
   // Nothing happened yet: the fixed series are there at 0.
   auto before = scrape(gw);
-  CHECK(value_of(before, "vncgate_sessions_total{outcome=\"ok\"}") == std::nullopt);
-  CHECK(value_of(before, "vncgate_handshakes_total{result=\"ok\",security=\"vencrypt\"}") == 0);
-  CHECK(value_of(before, "vncgate_config_info{sha256=\"" + config_sha256(gw) + "\"}") == 1);
-  CHECK(value_of(before, "vncgate_build_info{openssl=\"" + std::string(OpenSSL_version(OPENSSL_VERSION_STRING)) +
+  CHECK(metric_value(before, "vncgate_sessions_total{outcome=\"ok\"}") == std::nullopt);
+  CHECK(metric_value(before, "vncgate_handshakes_total{result=\"ok\",security=\"vencrypt\"}") == 0);
+  CHECK(metric_value(before, "vncgate_config_info{sha256=\"" + config_sha256(gw) + "\"}") == 1);
+  CHECK(metric_value(before, "vncgate_build_info{openssl=\"" + std::string(OpenSSL_version(OPENSSL_VERSION_STRING)) +
                              "\",version=\"" VNCGATE_VERSION "\"}") == 1);
 
   // Two good sessions, a wrong password, a refused address.
@@ -81,25 +73,25 @@ TEST_CASE("metrics: /metrics counts a scripted run exactly and passes promtool",
 
   auto text = scrape(gw);
   INFO(text);
-  CHECK(value_of(text, "vncgate_connections_accepted_total{" + listener + "}") == 3);
-  CHECK(value_of(text, "vncgate_connections_refused_total{" + listener + ",reason=\"address_denied\"}") == 1);
-  CHECK(value_of(text, "vncgate_handshakes_total{result=\"ok\",security=\"vencrypt\"}") == 3);
-  CHECK(value_of(text, "vncgate_tls_handshake_failures_total{security=\"vencrypt\"}") == 0);
-  CHECK(value_of(text, "vncgate_authentications_total{backend=\"file\",factor=\"password\",result=\"ok\"}") == 2);
-  CHECK(value_of(text, "vncgate_authentications_total{backend=\"file\",factor=\"password\",result=\"rejected\"}") == 1);
-  CHECK(value_of(text, "vncgate_sessions_total{outcome=\"ok\"}") == 2);
-  CHECK(value_of(text, "vncgate_sessions_total{outcome=\"auth_failed\"}") == 1);
-  CHECK(value_of(text, "vncgate_sessions_active{target=\"desk\"}") == 0);
-  CHECK(value_of(text, "vncgate_session_duration_seconds_count{target=\"desk\"}") == 2);
-  CHECK(value_of(text, "vncgate_session_duration_seconds_bucket{target=\"desk\",le=\"+Inf\"}") == 2);
-  CHECK(value_of(text, "vncgate_upstream_connect_duration_seconds_count{target=\"desk\"}") == 2);
+  CHECK(metric_value(text, "vncgate_connections_accepted_total{" + listener + "}") == 3);
+  CHECK(metric_value(text, "vncgate_connections_refused_total{" + listener + ",reason=\"address_denied\"}") == 1);
+  CHECK(metric_value(text, "vncgate_handshakes_total{result=\"ok\",security=\"vencrypt\"}") == 3);
+  CHECK(metric_value(text, "vncgate_tls_handshake_failures_total{security=\"vencrypt\"}") == 0);
+  CHECK(metric_value(text, "vncgate_authentications_total{backend=\"file\",factor=\"password\",result=\"ok\"}") == 2);
+  CHECK(metric_value(text, "vncgate_authentications_total{backend=\"file\",factor=\"password\",result=\"rejected\"}") == 1);
+  CHECK(metric_value(text, "vncgate_sessions_total{outcome=\"ok\"}") == 2);
+  CHECK(metric_value(text, "vncgate_sessions_total{outcome=\"auth_failed\"}") == 1);
+  CHECK(metric_value(text, "vncgate_sessions_active{target=\"desk\"}") == 0);
+  CHECK(metric_value(text, "vncgate_session_duration_seconds_count{target=\"desk\"}") == 2);
+  CHECK(metric_value(text, "vncgate_session_duration_seconds_bucket{target=\"desk\",le=\"+Inf\"}") == 2);
+  CHECK(metric_value(text, "vncgate_upstream_connect_duration_seconds_count{target=\"desk\"}") == 2);
   // Bytes as the audit counts them: the sum of the two sessions' session_end lines.
   CHECK(bytes_to_client >= 2 * 320 * 240 * 4);
-  CHECK(value_of(text, "vncgate_relayed_bytes_total{direction=\"target_to_client\",path=\"copy\"}") ==
+  CHECK(metric_value(text, "vncgate_relayed_bytes_total{direction=\"target_to_client\",path=\"copy\"}") ==
         bytes_to_client);
-  CHECK(value_of(text, "vncgate_relayed_bytes_total{direction=\"client_to_target\",path=\"copy\"}") ==
+  CHECK(metric_value(text, "vncgate_relayed_bytes_total{direction=\"client_to_target\",path=\"copy\"}") ==
         bytes_from_client);
-  CHECK(value_of(text, "vncgate_relayed_bytes_total{direction=\"target_to_client\",path=\"splice\"}") == 0);
+  CHECK(metric_value(text, "vncgate_relayed_bytes_total{direction=\"target_to_client\",path=\"splice\"}") == 0);
   // No user name anywhere in the exposition.
   CHECK(text.find("alice") == std::string::npos);
 
@@ -115,9 +107,9 @@ TEST_CASE("metrics: /metrics counts a scripted run exactly and passes promtool",
   options.policy_lines.push_back("max_sessions: 50");
   REQUIRE(gw.reload(options));
   auto after_reload = scrape(gw);
-  CHECK(value_of(after_reload, "vncgate_config_reloads_total{result=\"failure\"}") == 1);
-  CHECK(value_of(after_reload, "vncgate_config_reloads_total{result=\"success\"}") == 1);
-  CHECK(value_of(after_reload, "vncgate_config_info{sha256=\"" + config_sha256(gw) + "\"}") == 1);
+  CHECK(metric_value(after_reload, "vncgate_config_reloads_total{result=\"failure\"}") == 1);
+  CHECK(metric_value(after_reload, "vncgate_config_reloads_total{result=\"success\"}") == 1);
+  CHECK(metric_value(after_reload, "vncgate_config_info{sha256=\"" + config_sha256(gw) + "\"}") == 1);
   CHECK(after_reload.find("vncgate_config_info{") == after_reload.rfind("vncgate_config_info{"));
 
   check_clean_shutdown(gw, {alice.password, bob.password, "not-her-password", vnc_password});
@@ -184,15 +176,15 @@ TEST_CASE("metrics: failure branches are counted where they happen", "[e2e][metr
 
   auto text = scrape(gw);
   INFO(text);
-  CHECK(value_of(text, "vncgate_tls_handshake_failures_total{security=\"tls\"}") == 1);
-  CHECK(value_of(text, "vncgate_handshakes_total{result=\"failed\",security=\"tls\"}") == 1);
-  CHECK(value_of(text, "vncgate_sessions_total{outcome=\"tls_failed\"}") == 1);
-  CHECK(value_of(text, "vncgate_upstream_connect_failures_total{reason=\"connect\",target=\"down\"}") == 1);
-  CHECK(value_of(text, "vncgate_upstream_connect_duration_seconds_count{target=\"down\"}") == std::nullopt);
-  CHECK(value_of(text, "vncgate_sessions_total{outcome=\"upstream_unavailable\"}") == 1);
-  CHECK(value_of(text, "vncgate_lockouts_total{key=\"user_source\"}") == 1);
-  CHECK(value_of(text, "vncgate_authentications_total{backend=\"file\",factor=\"password\",result=\"rejected\"}") == 2);
-  CHECK(value_of(text, "vncgate_sessions_total{outcome=\"locked_out\"}") == 1);
-  CHECK(value_of(text, "vncgate_sessions_active{target=\"down\"}") == std::nullopt);
+  CHECK(metric_value(text, "vncgate_tls_handshake_failures_total{security=\"tls\"}") == 1);
+  CHECK(metric_value(text, "vncgate_handshakes_total{result=\"failed\",security=\"tls\"}") == 1);
+  CHECK(metric_value(text, "vncgate_sessions_total{outcome=\"tls_failed\"}") == 1);
+  CHECK(metric_value(text, "vncgate_upstream_connect_failures_total{reason=\"connect\",target=\"down\"}") == 1);
+  CHECK(metric_value(text, "vncgate_upstream_connect_duration_seconds_count{target=\"down\"}") == std::nullopt);
+  CHECK(metric_value(text, "vncgate_sessions_total{outcome=\"upstream_unavailable\"}") == 1);
+  CHECK(metric_value(text, "vncgate_lockouts_total{key=\"user_source\"}") == 1);
+  CHECK(metric_value(text, "vncgate_authentications_total{backend=\"file\",factor=\"password\",result=\"rejected\"}") == 2);
+  CHECK(metric_value(text, "vncgate_sessions_total{outcome=\"locked_out\"}") == 1);
+  CHECK(metric_value(text, "vncgate_sessions_active{target=\"down\"}") == std::nullopt);
   check_clean_shutdown(gw, {alice.password, vnc_password});
 }

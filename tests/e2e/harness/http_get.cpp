@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <sstream>
 #include <stdexcept>
 
 #include "harness/loopback.hpp"
@@ -85,6 +86,13 @@ std::string url_encode(const std::string& s) {
     }
   }
   return out;
+}
+
+std::optional<double> metric_value(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
+  return std::nullopt;
 }
 
 }  // namespace vncgate::e2e

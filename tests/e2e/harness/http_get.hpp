@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ inline http_reply http_get(std::uint16_t port, const std::string& target,
                            std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   return http_request(port, "GET", target, timeout);
 }
+
+// In a Prometheus text exposition (/metrics): the value of the series written exactly as
+// `series` (name and labels, e.g. `vncgate_sessions_total{outcome="ok"}`), if present.
+std::optional<double> metric_value(const std::string& text, const std::string& series);
 
 // Percent-encodes everything but unreserved characters (for a query string value).
 std::string url_encode(const std::string& s);
