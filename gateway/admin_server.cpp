@@ -15,6 +15,7 @@
 
 #include "gateway/log.hpp"
 #include "gateway/peer.hpp"
+#include "gateway/thread_name.hpp"
 
 namespace vncgate::gateway {
 
@@ -127,6 +128,7 @@ expected<bool, std::string> admin_server::start(const endpoint& where, std::size
     if (e) log_error("the admin listener stopped with an exception");
   });
   thread_ = std::thread([this] { io_.run(); });
+  name_thread(thread_, "vncgate-admin");
   log_info("admin listener (/metrics, /healthz, /readyz, /api/) on " + where.host + ":" + std::to_string(port_));
   return true;
 }

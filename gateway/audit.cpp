@@ -12,6 +12,7 @@
 #include "gateway/audit_syslog.hpp"
 #include "gateway/log.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/thread_name.hpp"
 
 namespace vncgate::gateway {
 
@@ -136,6 +137,7 @@ void run_writer(std::shared_ptr<audit_log::state> s, audit_sink_list current) no
 
 audit_log::audit_log(std::shared_ptr<state> s) : state_(std::move(s)) {
   writer_ = std::thread(run_writer, state_, state_->latest);
+  name_thread(writer_, "vncgate-audit");
 }
 
 expected<std::unique_ptr<audit_log>, std::string> audit_log::open(const std::vector<audit_sink_config>& sinks,

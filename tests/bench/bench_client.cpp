@@ -3,13 +3,15 @@
 //   bench_client --port P [--host 127.0.0.1] [--mode direct|vencrypt|tls]
 //                [--user bench] [--password-file F] [--ca FILE] [--label L]
 //                [--sessions N] [--duration S | --requests N] [--incremental]
-//                [--idle N [--hold S] [--parallel P]]
+//                [--idle N [--hold S] [--parallel P]] [--handshakes N]
 //
 // direct: RFB straight on TCP (None or VncAuth; to the target or a TCP proxy).
 // vencrypt: RFB with VeNCrypt X509Plain (TLS after the subtype, certificate checked
 //   against --ca), as through a vncgate `vencrypt` listener.
 // tls: TLS first (checked against --ca), then RFB inside: HAProxy or stunnel
 //   terminating TLS, or a vncgate `tls` listener (VeNCrypt Plain inside).
+// --handshakes N: N sessions in sequence (log in, one update, close), for the server's
+//   CPU per session; not with --duration, --requests or --idle.
 // The password file's first line is the password for VeNCrypt Plain and VncAuth.
 #include <fstream>
 #include <iostream>
@@ -25,7 +27,8 @@ namespace {
 int usage() {
   std::cerr << "usage: bench_client --port P [--host H] [--mode direct|vencrypt|tls] [--user U]\n"
                "         [--password-file F] [--ca FILE] [--label L] [--sessions N]\n"
-               "         [--duration S | --requests N] [--incremental] [--idle N [--hold S] [--parallel P]]\n";
+               "         [--duration S | --requests N] [--incremental] [--idle N [--hold S] [--parallel P]]\n"
+               "         [--handshakes N]\n";
   return 2;
 }
 
@@ -65,6 +68,7 @@ bool parse(int argc, char** argv, client_options& o) {
       else if (flag == "--idle") o.idle = static_cast<unsigned>(std::stoul(value));
       else if (flag == "--hold") o.hold = std::stod(value);
       else if (flag == "--parallel") o.parallel = static_cast<unsigned>(std::stoul(value));
+      else if (flag == "--handshakes") o.handshakes = std::stoull(value);
       else return false;
     } catch (const std::exception&) {
       return false;
@@ -72,6 +76,7 @@ bool parse(int argc, char** argv, client_options& o) {
   }
   if (o.port == 0 || o.sessions == 0 || o.parallel == 0) return false;
   if (o.mode != client_mode::direct && o.ca_file.empty()) return false;
+  if (o.handshakes > 0) return o.idle == 0 && o.duration == 0 && o.requests == 0;
   return o.idle > 0 || o.duration > 0 || o.requests > 0;
 }
 

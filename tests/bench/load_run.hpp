@@ -8,6 +8,10 @@
 // Idle run: `idle` sessions log in (at most `parallel` handshakes at once) and are held,
 // reading nothing, until `hold` seconds pass or SIGTERM/SIGINT; a JSON line is printed
 // as soon as all are up, so a runner can measure the peers' memory meanwhile.
+// Handshake run: `handshakes` sessions one after another (never two at once), each:
+// connect, log in, ServerInit, one non-incremental FramebufferUpdateRequest, the whole
+// update read, close; the wall time per session is connect -> last byte of the update.
+// A runner reads the server's CPU around it and divides by `handshakes`.
 // Everything runs on one thread (one io_context); the result is printed as one JSON line.
 #pragma once
 
@@ -34,10 +38,11 @@ struct client_options {
   unsigned idle = 0;           // > 0: idle run
   double hold = 0;             // idle: seconds to hold after all are up; 0: until a signal
   unsigned parallel = 32;      // idle: handshakes in flight
+  std::uint64_t handshakes = 0;  // > 0: handshake run, this many sessions in sequence
 };
 
 // Runs and prints the JSON line. Returns the exit status: 0 when every session logged
-// in and (measuring) at least one update arrived, else 1 (the line says why).
+// in and (measuring, handshakes) at least one update arrived, else 1 (the line says why).
 int run_load(const client_options& options);
 
 }  // namespace vncgate::bench

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # run-bench.sh — the relay benchmark (issue 6): vncgate beside HAProxy and stunnel, on
-# loopback, in one interleaved run, printed as one table. See docs/performance.md.
+# loopback, in one interleaved run, printed as one table; then the server CPU per
+# session (handshake to first update) as a second table, and the machine it ran on.
+# See docs/performance.md.
 #
 # Usage: tests/bench/run-bench.sh [--bin-dir DIR] [--vncgate PATH] [--rounds R]
 #          [--width W] [--height H] [--small N] [--duration S] [--requests N]
-#          [--sessions N] [--idle K] [--work-dir DIR] [--smoke]
+#          [--sessions N] [--idle K] [--handshakes N] [--work-dir DIR] [--smoke]
 #   --bin-dir   where bench_target and bench_client are (default build/tests/bench)
 #   --vncgate   the gateway binary (default build/gateway/vncgate)
 #   --rounds    rounds; every row runs once per round, rows rotate, the table has medians (5)
@@ -15,8 +17,9 @@
 #   --sessions  concurrent sessions of the aggregate-throughput run (4)
 #   --idle      idle authenticated TLS sessions held through vncgate for RSS (10000;
 #               capped by `ulimit -Hn`: the gateway needs two descriptors per session)
+#   --handshakes  sessions in sequence per handshake row, small target (200)
 #   --smoke     a quick check that every row works: 1 round, 256x256, 0.5 s, 50
-#               requests, 2 sessions, 8 idle sessions
+#               requests, 2 sessions, 8 idle sessions, 20 handshakes
 # Rows whose peer is not installed (haproxy, stunnel4) are printed as skipped. Every
 # client run prints one JSON line; they are kept in the work directory (results/).
 # Exits non-zero when a row that ran failed.
@@ -26,7 +29,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bin_dir=$repo/build/tests/bench
 vncgate=$repo/build/gateway/vncgate
-rounds=5 width=1920 height=1080 small=64 duration=3 requests=2000 sessions=4 idle=10000
+rounds=5 width=1920 height=1080 small=64 duration=3 requests=2000 sessions=4 idle=10000 handshakes=200
 work_dir=""
 while (($#)); do
   case $1 in
@@ -40,8 +43,9 @@ while (($#)); do
     --requests) requests=$2; shift 2 ;;
     --sessions) sessions=$2; shift 2 ;;
     --idle) idle=$2; shift 2 ;;
+    --handshakes) handshakes=$2; shift 2 ;;
     --work-dir) work_dir=$2; shift 2 ;;
-    --smoke) rounds=1 width=256 height=256 duration=0.5 requests=50 sessions=2 idle=8; shift ;;
+    --smoke) rounds=1 width=256 height=256 duration=0.5 requests=50 sessions=2 idle=8 handshakes=20; shift ;;
     *) echo "run-bench: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -56,6 +60,23 @@ done
 for tool in openssl ss awk; do
   command -v "$tool" >/dev/null || { echo "run-bench: $tool is needed" >&2; exit 2; }
 done
+[[ $handshakes =~ ^[1-9][0-9]*$ ]] || { echo "run-bench: --handshakes wants a count above 0" >&2; exit 2; }
+
+# ---- the machine, printed with the tables: figures mean little without it ----
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+openssl_version=$(openssl version | awk '{ v = $2; l = ""
+  if (match($0, /Library: OpenSSL [^ ]+/)) l = substr($0, RSTART + 17, RLENGTH - 17)
+  print (l == "" || l == v) ? v : v " (library " l ")" }')
+haproxy_version="not installed" stunnel_version="not installed"
+if command -v haproxy >/dev/null; then
+  haproxy_version=$(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }' || true)
+fi
+if stunnel_probe=$(command -v stunnel4 || command -v stunnel); then
+  stunnel_version=$("$stunnel_probe" -version 2>&1 | awk '/^stunnel [0-9]/ { print $2; exit }' || true)
+fi
+machine_line="machine: ${cpu_model:-unknown CPU} (/proc/cpuinfo), $(nproc) CPUs (nproc), Linux $(uname -r); OpenSSL $openssl_version, HAProxy ${haproxy_version:-unknown}, stunnel ${stunnel_version:-unknown}"
+echo "run-bench: $machine_line; load average $load_start" >&2
 
 if [[ -z $work_dir ]]; then
   work_dir=$(mktemp -d /tmp/vncgate-bench.XXXXXX)
@@ -129,6 +150,7 @@ p_hap_splice_big=$((port_base + 6)) p_hap_splice_small=$((port_base + 7))
 p_hap_tls_big=$((port_base + 8)) p_hap_tls_small=$((port_base + 9))
 p_sts_big=$((port_base + 10)) p_sts_small=$((port_base + 11))  # stunnel server: TLS -> target
 p_stc_big=$((port_base + 12)) p_stc_small=$((port_base + 13))  # stunnel client: plain -> TLS
+p_sts_hs=$((port_base + 14)) p_stc_hs=$((port_base + 15))  # the same for the handshake row, no resumption
 
 # ---- secrets and the certificate (ECDSA P-256 for every TLS peer) ----
 umask 077
@@ -271,6 +293,10 @@ connect = 127.0.0.1:$p_target_big
 [small]
 accept = 127.0.0.1:$p_sts_small
 connect = 127.0.0.1:$p_target_small
+[handshake]
+accept = 127.0.0.1:$p_sts_hs
+connect = 127.0.0.1:$p_target_small
+sessionResume = no
 EOF
   cat >stunnel-client.conf <<EOF
 foreground = yes
@@ -288,6 +314,12 @@ connect = 127.0.0.1:$p_sts_big
 [small]
 accept = 127.0.0.1:$p_stc_small
 connect = 127.0.0.1:$p_sts_small
+# A stunnel client resumes its last TLS session by default; the handshake row wants a
+# full handshake per session, as the other rows' clients do.
+[handshake]
+accept = 127.0.0.1:$p_stc_hs
+connect = 127.0.0.1:$p_sts_hs
+sessionResume = no
 EOF
   start stunnel-server "$stunnel_bin" stunnel-server.conf
   sts_pid=$started_pid
@@ -296,6 +328,8 @@ EOF
   stunnel_pids="$sts_pid $stc_pid"
   wait_port "$p_sts_big" stunnel-server "$sts_pid"
   wait_port "$p_stc_big" stunnel-client "$stc_pid"
+  wait_port "$p_sts_hs" stunnel-server "$sts_pid"
+  wait_port "$p_stc_hs" stunnel-client "$stc_pid"
 fi
 
 # ---- the rows: id|label|client mode|big port|small port|user@big|user@small|password file|pids ----
@@ -376,6 +410,117 @@ for ((round = 0; round < rounds; round++)); do
   echo "run-bench: round $((round + 1))/$rounds done" >&2
 done
 
+# ---- server CPU per session: handshake to first update, sessions in sequence ----
+# threads_cpu_ns PID [PREFIX]: ns on CPU of the process's live threads (those whose
+# comm starts with PREFIX, or all), from /proc/PID/task/TID/schedstat (first field,
+# exact); utime+stime clock ticks from .../stat where schedstat is missing. A thread
+# that has ended is not listed any more, so its time is not in this sum.
+threads_cpu_ns() {
+  local pid=$1 prefix=${2-} total=0 task comm ns rest
+  for task in /proc/"$pid"/task/*; do
+    if [[ -n $prefix ]]; then
+      read -r comm 2>/dev/null <"$task/comm" || continue
+      [[ $comm == "$prefix"* ]] || continue
+    fi
+    if ! read -r ns rest 2>/dev/null <"$task/schedstat"; then
+      ns=$(sed 's/.*) //' "$task/stat" 2>/dev/null | awk -v hz="$clk_tck" '{ printf "%.0f", ($12 + $13) * 1e9 / hz }') || continue
+      [[ -n $ns ]] || continue
+    fi
+    total=$((total + ns))
+  done
+  echo "$total"
+}
+threads_named() {  # threads_named PID PREFIX: how many live threads' comm starts with PREFIX
+  local task comm n=0
+  for task in /proc/"$1"/task/*; do
+    read -r comm 2>/dev/null <"$task/comm" || continue
+    [[ $comm == "$2"* ]] && n=$((n + 1))
+  done
+  echo "$n"
+}
+# process_tick_ns PID: utime + stime of the whole process, and of its reaped children,
+# from /proc/PID/stat, in ns. It keeps the time of threads that have ended (stunnel's
+# per-connection threads) but in clock ticks, each field truncated to a whole tick.
+process_tick_ns() {
+  sed 's/.*) //' "/proc/$1/stat" | awk -v hz="$clk_tck" '{ printf "%.0f", ($12 + $13 + $14 + $15) * 1e9 / hz }'
+}
+tick_ns=$((1000000000 / clk_tck))
+per_session() {  # per_session NS: "us per session", with one decimal below 10 us
+  awk -v ns="$1" -v n="$handshakes" 'BEGIN { v = ns / n / 1000; printf (v < 10 ? "%.1f" : "%.0f"), v }'
+}
+hs_lines=()  # label|I/O-thread us|whole-process us|client wall p50 us
+hs_ticks=0   # some row's figure is from clock ticks
+# hs_row ID LABEL MODE PORT USER PASSWORD-FILE [PID SOURCE]: one handshake run and its
+# row. SOURCE says how PID's CPU is read:
+#   threads:PREFIX  schedstat of the threads named PREFIX* (the I/O column) and of all
+#                   threads (the whole process): vncgate;
+#   threads         schedstat of all threads, in both columns: HAProxy (fixed threads);
+#   ticks           the process's stat ticks, in both columns, marked "~": a server
+#                   whose threads end with their connection (stunnel), whose schedstat
+#                   goes with them.
+hs_row() {
+  local id=$1 label=$2 mode=$3 port=$4 user=$5 pwfile=$6 pid=${7-} source=${8-}
+  local out=results/$id.handshakes.json prefix="" io0=0 all0=0 tick0=0 io1=0 all1=0 tick1=0 io whole p50
+  [[ $source == threads:* ]] && prefix=${source#threads:}
+  if [[ -n $prefix ]] && (($(threads_named "$pid" "$prefix") == 0)); then
+    hs_lines+=("$label|no $prefix* threads in this process|-|-")
+    failures=$((failures + 1))
+    return
+  fi
+  if [[ -n $pid ]]; then
+    if [[ -n $prefix ]]; then io0=$(threads_cpu_ns "$pid" "$prefix"); fi
+    all0=$(threads_cpu_ns "$pid")
+    tick0=$(process_tick_ns "$pid")
+  fi
+  if ! client "$out" --mode "$mode" --port "$port" --user "$user" --password-file "$pwfile" \
+       --handshakes "$handshakes" --label "$id"; then
+    hs_lines+=("$label|failed|-|-")
+    return
+  fi
+  p50=$(awk -v v="$(field "$out" session_p50_us)" 'BEGIN { printf "%.0f", v }')
+  if [[ -z $pid ]]; then
+    hs_lines+=("$label|-|-|$p50")
+    return
+  fi
+  sleep 0.2  # the last session's close and audit record, as every other session's
+  if [[ -n $prefix ]]; then io1=$(threads_cpu_ns "$pid" "$prefix"); fi
+  all1=$(threads_cpu_ns "$pid")
+  tick1=$(process_tick_ns "$pid")
+  if [[ $source == ticks ]]; then
+    whole="~$(per_session $((tick1 - tick0)))"
+    hs_ticks=1
+  else
+    whole=$(per_session $((all1 - all0)))
+    # A thread that ended during the run took its schedstat with it: say so rather
+    # than print a figure that silently misses it. The ticks lag the exact time by
+    # under 2 ticks at each reading, so 2 ticks more than the threads' sum over the run
+    # is time the live threads do not have.
+    if ((tick1 - tick0 >= all1 - all0 + 2 * tick_ns)); then
+      echo "run-bench: warning: $label: threads of pid $pid ended during the handshake run; its figures miss their CPU (the process's ticks say $(per_session $((tick1 - tick0))) us per session)" >&2
+      whole="$whole?"
+    fi
+  fi
+  io=$whole  # no authentication pool: all of the process is the I/O
+  if [[ -n $prefix ]]; then io=$(per_session $((io1 - io0))); fi
+  hs_lines+=("$label|$io|$whole|$p50")
+}
+
+echo "run-bench: handshake rows, $handshakes sessions in sequence each" >&2
+hs_row direct "direct (client -> target)" direct "$p_target_small" bench vnc-password.txt
+hs_row vg_vencrypt "vncgate vencrypt listener (X509Plain)" vencrypt "$p_vg_vencrypt" bench@small user-password.txt \
+  "$vncgate_pid" threads:vncgate-io
+hs_row vg_tls "vncgate tls listener" tls "$p_vg_tls" bench@small user-password.txt "$vncgate_pid" threads:vncgate-io
+if [[ -n $haproxy_pid ]]; then
+  hs_row hap_tls "HAProxy 2.6 TLS termination" tls "$p_hap_tls_small" bench vnc-password.txt "$haproxy_pid" threads
+else
+  hs_lines+=("HAProxy 2.6 TLS termination|skipped: haproxy not installed||")
+fi
+if [[ -n $stunnel_pids ]]; then
+  hs_row stunnel "stunnel pair (the server side's CPU)" direct "$p_stc_hs" bench vnc-password.txt "$sts_pid" ticks
+else
+  hs_lines+=("stunnel pair (the server side's CPU)|skipped: stunnel4 not installed||")
+fi
+
 # ---- RSS per idle authenticated TLS session (vncgate, vencrypt listener) ----
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 idle_line=""
@@ -439,6 +584,22 @@ done
 echo
 echo "$idle_line"
 echo "medians of $rounds round(s); ${width}x${height}x32bpp updates ($(awk -v w="$width" -v h="$height" 'BEGIN { printf "%.1f", w * h * 4 / 1048576 }') MiB) for throughput and CPU, ${small}x${small} for latency; $(nproc) CPUs"
+
+echo
+echo "| path | server CPU us per session (I/O threads) | whole process us per session | client wall p50 us per session |"
+echo "|---|---|---|---|"
+for line in "${hs_lines[@]}"; do
+  IFS='|' read -r label io whole p50 <<<"$line"
+  echo "| $label | $io | $whole | $p50 |"
+done
+echo
+echo "per session: $handshakes sessions in sequence per row on the ${small}x${small} target: connect, TLS and login, ServerInit, one non-incremental update read whole, close"
+echo "server CPU: on-CPU time over the run (/proc/PID/task/TID/schedstat) / sessions; vncgate: its I/O threads (vncgate-io-*, not the PAM/crypt pool), and the whole process beside; HAProxy: its process; stunnel: the server process only; the target's time is in its own process"
+if ((hs_ticks)); then
+  echo "~: from /proc/PID/stat utime + stime in clock ticks (stunnel runs each connection on a thread of its own, whose schedstat ends with it): +/- 2 ticks over the run, +/- $(per_session $((2 * tick_ns))) us per session"
+fi
+echo "$machine_line"
+echo "load average (1, 5, 15 min): $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 if ((failures)); then
   echo "run-bench: $failures client run(s) failed; see $work_dir/results and logs" >&2
   exit 1

@@ -5,8 +5,10 @@
 # sessions) and checks its table: every row it could run is there with numbers above
 # zero (throughput, ratio, aggregate, latency; CPU per GiB for every proxy row), rows
 # whose peer is installed are not skipped, the splice row is there (numbers once the
-# gateway has `security: plain`, "not built yet" until then), and the idle line counts
-# every session. It asserts that the harness works, never a speed.
+# gateway has `security: plain`, "not built yet" until then), the idle line counts
+# every session, the handshake table has the server CPU per session for every row that
+# ran (vncgate's I/O threads apart from, so below, its whole process), and the machine
+# and load average lines are there. It asserts that the harness works, never a speed.
 # Usage: smoke-test.sh [run-bench.sh arguments, e.g. --bin-dir DIR --vncgate PATH]
 set -uo pipefail
 
@@ -68,6 +70,58 @@ else
 fi
 if ! grep -qE '^vncgate RSS per idle authenticated TLS session: [0-9.-]+ KiB \(8 of 8 sessions up' "$work/table.txt"; then
   echo "smoke: no idle-session RSS line with 8 of 8 sessions up" >&2
+  fail=1
+fi
+
+# The second table, from its header to the blank line after it.
+awk '/^\| path \| server CPU us per session/ { on = 1 } on && /^$/ { exit } on' "$work/table.txt" >"$work/handshakes.txt"
+# check_handshake_row LABEL-PREFIX WHAT: WHAT is "wall" (client wall p50 only), "cpu"
+# (both CPU columns and the wall) or "io" (as cpu, and the I/O threads' figure below the
+# whole process's: the filter took threads out). A clock-tick figure ("~") may be 0:
+# 20 sessions of a fast server can fit in one 10 ms tick. A "?" (threads ended unseen)
+# is not a number.
+check_handshake_row() {
+  local line
+  line=$(grep -F "| $1" "$work/handshakes.txt" | head -1)
+  if [[ -z $line ]]; then
+    echo "smoke: no handshake row '$1'" >&2
+    fail=1
+    return
+  fi
+  # | label | I/O threads us | whole process us | client wall p50 us |
+  if ! awk -F'|' -v what="$2" '
+      function value(s) { gsub(/ /, "", s); return s ~ /^~?[0-9.]+$/ ? substr(s, s ~ /^~/ ? 2 : 1) + 0 : -1 }
+      function figure(s) { v = value(s); return s ~ /~/ ? v >= 0 : v > 0 }
+      {
+        io = value($3); whole = value($4); wall = value($5)
+        ok = wall > 0
+        if (what != "wall") ok = ok && figure($3) && figure($4)
+        if (what == "io") ok = ok && io < whole
+        exit ok ? 0 : 1
+      }' <<<"$line"; then
+    echo "smoke: handshake row '$1' lacks a number above zero (or I/O threads not below the whole process): $line" >&2
+    fail=1
+  fi
+}
+if [[ ! -s $work/handshakes.txt ]]; then
+  echo "smoke: no handshake table" >&2
+  fail=1
+fi
+check_handshake_row "direct (client -> target)" wall
+check_handshake_row "vncgate vencrypt listener" io
+check_handshake_row "vncgate tls listener" io
+if command -v haproxy >/dev/null; then
+  check_handshake_row "HAProxy 2.6 TLS termination" cpu
+fi
+if command -v stunnel4 >/dev/null || command -v stunnel >/dev/null; then
+  check_handshake_row "stunnel pair" cpu
+fi
+if ! grep -qE '^machine: .+ \(/proc/cpuinfo\), [0-9]+ CPUs \(nproc\), Linux [^ ]+; OpenSSL [0-9]' "$work/table.txt"; then
+  echo "smoke: no machine line" >&2
+  fail=1
+fi
+if ! grep -qE '^load average \(1, 5, 15 min\): [0-9.]+ [0-9.]+ [0-9.]+ at the start, [0-9.]+ [0-9.]+ [0-9.]+ at the end$' "$work/table.txt"; then
+  echo "smoke: no load average line" >&2
   fail=1
 fi
 if ((fail)); then
