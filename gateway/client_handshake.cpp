@@ -76,7 +76,7 @@ awaitable<bool> session::greet() {
       co_return false;
     }
     if (ask_certificate)
-      certificate_refused = judge_client_certificate(client_.tls()->native_handle(), l.client_certificate,
+      certificate_refused = judge_client_certificate(client_.ssl(), l.client_certificate,
                                                      rt_->cfg.tls.client_identity, record_, certificate_user_);
   }
 
@@ -152,7 +152,7 @@ awaitable<bool> session::greet() {
       co_return false;
     }
     if (ask)
-      certificate_refused = judge_client_certificate(client_.tls()->native_handle(), l.client_certificate,
+      certificate_refused = judge_client_certificate(client_.ssl(), l.client_certificate,
                                                      rt_->cfg.tls.client_identity, record_, certificate_user_);
   }
 

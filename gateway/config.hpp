@@ -61,6 +61,9 @@ struct tls_config {
   std::optional<std::filesystem::path> client_ca;   // PEM CA bundle trusted for client certificates
   std::optional<std::filesystem::path> client_crl;  // PEM CRLs; every chain is checked against them
   auth::certificate_identity client_identity = auth::certificate_identity::cn;  // which field names the user
+  // Hand the session keys to the kernel after the handshake when it takes them (kTLS,
+  // the `tls` ULP), so framebuffer bytes can be spliced to the client; false: never.
+  bool kernel_tls = true;
 };
 
 enum class auth_backend_kind { pam, file };

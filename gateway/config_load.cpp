@@ -33,7 +33,7 @@ constexpr std::string_view listener_keys[] = {"address",        "security",    "
                                               "allow_cidrs",    "deny_cidrs",  "greet_refused",
                                               "client_certificate", "client_leg_protected"};
 constexpr std::string_view tls_keys[] = {"certificate", "private_key", "client_ca", "client_crl",
-                                         "client_identity"};
+                                         "client_identity", "kernel_tls"};
 constexpr std::string_view auth_keys[] = {"backend",     "pam_service",       "users_file",  "second_factor",
                                           "failure_delay", "threads",       "totp_secrets_file", "totp_window",
                                           "totp_issuer", "pam_prompts",     "pam_code_digits"};
@@ -332,6 +332,14 @@ class loader {
     if (key) cfg_.tls.private_key = *key;
     check_tls_files(certificate, certificate_field, key, key_field, errors_);
     read_client_trust(m, base_dir_, cfg_.tls, errors_);
+    const auto kernel_field = m.get("kernel_tls");
+    if (auto kernel = read_string(kernel_field, "kernel_tls", errors_)) {
+      if (*kernel == "auto" || *kernel == "off") {
+        cfg_.tls.kernel_tls = *kernel == "auto";
+      } else {
+        errors_.add(kernel_field, "expected auto or off for kernel_tls");
+      }
+    }
   }
 
   void read_auth(const field& f) {

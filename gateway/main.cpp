@@ -13,6 +13,7 @@
 #include "gateway/audit.hpp"
 #include "gateway/config.hpp"
 #include "gateway/log.hpp"
+#include "gateway/kernel_tls.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/server.hpp"
 #include "gateway/totp_command.hpp"
@@ -127,6 +128,7 @@ int run(const char* path) {
     return 1;
   }
   (*audit)->report_to(stats);
+  gw::log_info(gw::kernel_tls_status(cfg.tls.kernel_tls));
   std::size_t workers = cfg.workers;
   boost::asio::thread_pool auth_pool(cfg.auth.threads);
   gw::admission gate(cfg.policy);

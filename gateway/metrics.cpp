@@ -86,12 +86,12 @@ metrics::metrics(std::string_view version)
                        "1 while an audit sink's last write worked, 0 while it fails, by sink.", registry_)) {
   admin_refused_.Add({});
   build_info_.Add({{"version", std::string(version)}, {"openssl", OpenSSL_version(OPENSSL_VERSION_STRING)}}).Set(1);
-  for (auto d : {"client_to_target", "target_to_client"})
-    for (auto p : {"copy", "splice"}) relayed_.Add({{"direction", d}, {"path", p}});
-  relayed_by_path_ = {&relayed_.Add({{"direction", "client_to_target"}, {"path", "copy"}}),
-                      &relayed_.Add({{"direction", "client_to_target"}, {"path", "splice"}}),
-                      &relayed_.Add({{"direction", "target_to_client"}, {"path", "copy"}}),
-                      &relayed_.Add({{"direction", "target_to_client"}, {"path", "splice"}})};
+  {
+    std::size_t k = 0;
+    for (auto d : {relay_direction::client_to_target, relay_direction::target_to_client})
+      for (auto p : {relay_path::copy, relay_path::splice, relay_path::ktls})
+        relayed_by_path_[k++] = &relayed_.Add({{"direction", std::string(to_string(d))}, {"path", std::string(to_string(p))}});
+  }
   // The fixed series start at 0, so a rate() sees the first event.
   for (auto s : {"vencrypt", "tls", "plain"}) {
     handshakes_.Add({{"security", s}, {"result", "ok"}});
@@ -157,8 +157,21 @@ void metrics::session_ended(std::string_view outcome, prometheus::Gauge* active,
       .Observe(std::chrono::duration<double>(relayed_for).count());
 }
 
+std::string_view to_string(relay_direction d) noexcept {
+  return d == relay_direction::client_to_target ? "client_to_target" : "target_to_client";
+}
+
+std::string_view to_string(relay_path p) noexcept {
+  switch (p) {
+    case relay_path::copy: return "copy";
+    case relay_path::splice: return "splice";
+    case relay_path::ktls: return "ktls";
+  }
+  return "copy";
+}
+
 prometheus::Counter& metrics::relayed_bytes(relay_direction d, relay_path p) noexcept {
-  return *relayed_by_path_[static_cast<std::size_t>(d) * 2 + static_cast<std::size_t>(p)];
+  return *relayed_by_path_[static_cast<std::size_t>(d) * relay_path_count + static_cast<std::size_t>(p)];
 }
 
 void metrics::config_loaded(std::string_view sha256, bool by_reload) {

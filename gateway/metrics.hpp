@@ -34,7 +34,13 @@
 namespace vncgate::gateway {
 
 enum class relay_direction { client_to_target, target_to_client };
-enum class relay_path { copy, splice };
+// How bytes cross the gateway: through a user-space buffer (copy; TLS in user space),
+// socket to socket with splice(2) on a plaintext leg (splice), or spliced into a socket
+// whose TLS the kernel does (ktls).
+enum class relay_path { copy, splice, ktls };
+inline constexpr std::size_t relay_path_count = 3;
+std::string_view to_string(relay_direction d) noexcept;
+std::string_view to_string(relay_path p) noexcept;  // the `path` label and the audit's relay_path
 
 class metrics {
  public:
@@ -116,7 +122,7 @@ class metrics {
   prometheus::Family<prometheus::Counter>& audit_dropped_;
   prometheus::Family<prometheus::Counter>& audit_errors_;
   prometheus::Family<prometheus::Gauge>& audit_up_;
-  std::array<prometheus::Counter*, 4> relayed_by_path_{};  // [direction * 2 + path]
+  std::array<prometheus::Counter*, 2 * relay_path_count> relayed_by_path_{};  // [direction * count + path]
   std::array<auth_counters, 2> auth_{};                    // by auth_backend_kind
 
   std::mutex config_mutex_;

@@ -190,6 +190,7 @@ boost::json::object session::describe() const {
   if (!r.target().empty()) o.emplace("target", r.target());
   if (relaying_) {
     o.emplace("relay_path", r.relay_path);
+    o.emplace("to_target_path", r.to_target_path);
     o.emplace("view_only", rights_.drop_input);
     o.emplace("paste_blocked", rights_.drop_clipboard);
   }

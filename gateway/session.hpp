@@ -6,9 +6,8 @@
 //   authorize (session.cpp): choose the target, check its allow/deny lists, take a
 //     place under the session caps, settle the session's rights (view-only, paste)
 //   login_upstream, exchange_init (upstream.cpp): the target's handshake with the real password
-//   relay (relay.cpp): bytes both ways until one side ends, the idle timeout or the
-//     maximum session length; client->target through the message filter when a right
-//     or the idle timeout needs it
+//   relay (relay.cpp, relay_splice.cpp): bytes both ways until one side ends, the idle
+//     timeout or the maximum session length; by copy, splice(2) or into kernel TLS
 // Each stage returns false after it has recorded the outcome and told the client why.
 // The whole handshake runs under the configured handshake timeout. Runs on one I/O
 // thread; exceptions stop at run_session, which records internal_error.
@@ -68,16 +67,25 @@ class session {
   awaitable<bool> login_upstream();
   awaitable<bool> exchange_init();
   awaitable<void> relay();
+  // relay.cpp: the copy path of each direction; client->target through the filter.
   awaitable<std::string> pump_client_to_target();
   awaitable<std::string> pump_target_to_client();
-  // target->client with splice(2) (pipe_pool.hpp) when the client leg is plaintext at
-  // the socket; sets `unsupported` (and returns) when the kernel refuses splice before
-  // a byte has moved, so the copy path takes over.
-  awaitable<std::string> splice_target_to_client(std::span<std::uint8_t> buffer, bool& unsupported);
+  // The client stopped sending: half-close towards the target, a grace period, the reason.
+  awaitable<std::string> client_left(error_code ec);
+  // relay_splice.cpp: splice(2) paths; `unsupported` set (and an empty reason returned)
+  // when the kernel refuses splice before a byte has moved, so the copy path takes over.
+  awaitable<std::string> splice_target_to_client(bool& unsupported);
+  awaitable<std::string> splice_client_to_target(bool& unsupported);
   // session_clock.cpp: the idle timeout, the maximum session length and end() during
   // the relay; say_goodbye tells the client why, where it can.
   awaitable<std::string> session_clock();
-  awaitable<std::string> say_goodbye(std::span<std::uint8_t> buffer);
+  awaitable<std::string> say_goodbye();
+  // "client closed", "target: Connection reset by peer": how a leg ended.
+  static std::string ending(const error_code& ec, std::string_view who);
+  // Copy-path buffer sizes (measured in docs/performance.md): framebuffer updates are the
+  // bulk; the client sends input events and update requests.
+  static constexpr std::size_t to_client_chunk = 64 * 1024;
+  static constexpr std::size_t to_target_chunk = 16 * 1024;
   // The second factor a login must show: the target's own rule, else auth.second_factor.
   // At authentication the target is the one named (user@target) or the listener's.
   second_factor factor_for(std::optional<std::size_t> target_index) const;
@@ -133,6 +141,7 @@ class session {
   bool greeted_ = false;                        // greet() came to an end (counted in the metrics)
   bool relaying_ = false;
   relay_path target_path_ = relay_path::copy;   // how target->client bytes move while relaying
+  bool splice_to_target_ = false;               // client->target spliced once the filter has seen enough
   bool end_requested_ = false;                  // end() during the relay
   std::string end_reason_;
   bool farewell_ = false;                       // ending: pass nothing more to the target

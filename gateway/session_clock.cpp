@@ -11,6 +11,7 @@
 // seconds so the person can read it (TigerVNC's viewer quits at once on a clean end of
 // stream, taking its title with it), and closes. All of it is bounded. Clients that do not accept the rename are closed at once; the
 // reason is in the audit log and the gateway's log either way.
+#include "gateway/buffer_pool.hpp"
 #include "gateway/log.hpp"
 #include "gateway/session.hpp"
 #include "rfb/server_messages.hpp"
@@ -73,19 +74,22 @@ awaitable<std::string> session::session_clock() {
   co_return why;
 }
 
-awaitable<std::string> session::say_goodbye(std::span<std::uint8_t> buffer) {
+awaitable<std::string> session::say_goodbye() {
   const auto deadline = std::chrono::steady_clock::now() + longest_goodbye;
+  auto& pool = buffer_pool::for_this_thread<to_client_chunk>();
+  auto buffer = pool.take();
   while (std::chrono::steady_clock::now() < deadline) {
-    auto got = co_await (upstream_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_tuple) ||
+    auto got = co_await (upstream_.async_read_some(asio::buffer(buffer.get(), pool.size()), use_tuple) ||
                          after(quiet_before_goodbye));
     if (got.index() == 1) break;  // quiet: between two server messages
     auto [rec, n] = std::get<0>(got);
     if (rec) break;
-    auto [wec, w] = co_await client_.write(asio::buffer(buffer.data(), n));
+    auto [wec, w] = co_await client_.write(asio::buffer(buffer.get(), n));
     record_.bytes_to_client += w;
     svc_.stats.relayed_bytes(relay_direction::target_to_client, relay_path::copy).Increment(static_cast<double>(w));
     if (wec) co_return farewell_text_;
   }
+  pool.give_back(std::move(buffer));
   auto rename = rfb::encode_desktop_name_update(farewell_text_);
   auto [ec, n] = co_await client_.write(asio::buffer(rename));
   (void)n;

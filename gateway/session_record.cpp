@@ -82,6 +82,7 @@ void session_record::finish() noexcept {
     if (!user_.empty()) r.emplace("user", user_);
     if (!target_.empty()) r.emplace("target", target_);
     if (!relay_path.empty()) r.emplace("relay_path", relay_path);
+    if (!to_target_path.empty()) r.emplace("to_target_path", to_target_path);
     if (filtered) {
       r.emplace("input_dropped", input_dropped);
       r.emplace("paste_dropped", paste_dropped);

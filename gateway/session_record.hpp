@@ -66,8 +66,11 @@ class session_record {
 
   std::uint64_t bytes_from_client = 0;
   std::uint64_t bytes_to_client = 0;
-  // How target->client bytes moved ("copy", "splice"); empty until the relay starts.
+  // How target->client bytes moved ("copy", "splice", "ktls") and how client->target
+  // bytes did ("copy" through the message filter, "splice" once no rule needs it); empty
+  // until the relay starts.
   std::string relay_path;
+  std::string to_target_path;
   // Set when the message filter enforces a right (view-only, block_paste): the messages
   // it dropped, written in session_end.
   bool filtered = false;
