@@ -27,6 +27,9 @@ struct command {
   audit_sink_list sinks{};  // kind use_sinks
 };
 
+// How long the writer lets records gather once one has woken it.
+constexpr auto gather_time = std::chrono::milliseconds(5);
+
 // The bytes a queued record pins, for the queue's byte bound.
 std::size_t cost_of(const audit_entry& e) noexcept {
   return sizeof(command) + e.line.capacity() + e.event.capacity() + e.time.capacity();
@@ -48,6 +51,7 @@ struct audit_log::state {
   metrics* stats = nullptr;
   bool stopping = false;
   bool finished = false;
+  bool writer_asleep = false;  // waiting for work: a new record must wake it
   std::atomic<steady::rep> stop_deadline{0};  // set when stopping: write nothing after it
   bool dropping = false;                      // the queue was full for the last record
   std::uint64_t dropped_while_full = 0;
@@ -93,8 +97,14 @@ void reopen_all(const audit_sink_list& sinks) noexcept {
 void run_writer(std::shared_ptr<audit_log::state> s, audit_sink_list current) noexcept {
   std::unique_lock lock(s->mutex);
   for (;;) {
+    s->writer_asleep = true;
     s->wake.wait(lock, [&] { return !s->queue.empty() || s->stopping; });
+    s->writer_asleep = false;
     if (s->queue.empty()) break;  // stopping, and everything is written
+    // Let the rest of a burst arrive before writing: a session writes several records
+    // within milliseconds, and waking this thread for each would cost each of them a
+    // context switch on the session's I/O thread. Records queued meanwhile wake nobody.
+    s->wake.wait_for(lock, gather_time, [&] { return s->stopping; });
     std::deque<command> batch;
     batch.swap(s->queue);
     lock.unlock();
@@ -222,7 +232,7 @@ void audit_log::write(const boost::json::object& record) noexcept {
     entry.severity = static_cast<std::uint8_t>(audit_severity(record));
     const std::size_t cost = cost_of(entry);
 
-    bool queued = false, first_drop = false;
+    bool queued = false, first_drop = false, writer_asleep = false;
     std::uint64_t dropped_before = 0;
     {
       std::lock_guard lock(state_->mutex);
@@ -238,13 +248,14 @@ void audit_log::write(const boost::json::object& record) noexcept {
         s.bytes += cost;
         ++s.queued;
         queued = true;
+        writer_asleep = s.writer_asleep;
         if (s.dropping) {
           s.dropping = false;
           dropped_before = std::exchange(s.dropped_while_full, 0);
         }
       }
     }
-    if (queued) state_->wake.notify_one();
+    if (queued && writer_asleep) state_->wake.notify_one();
     if (first_drop)
       log_error("audit queue full (" + std::to_string(state_->limits.max_records) + " records or " +
                 std::to_string(state_->limits.max_bytes >> 20) +

@@ -135,7 +135,7 @@ TEST_CASE("audit sinks: a real session reaches a syslog socket as RFC 5424 datag
 
   // Each datagram is the file's line for the same record, under a checked header.
   std::map<std::string, audit_event> file_lines;  // by session + event
-  for (const auto& e : gw.audit().events()) file_lines[text_of(e, "session") + "/" + text_of(e, "event")] = e;
+  for (const auto& e : gw.audit().settled_events()) file_lines[text_of(e, "session") + "/" + text_of(e, "event")] = e;
   std::set<std::string> seen;
   for (const auto& datagram : daemon.received()) {
     INFO(datagram);

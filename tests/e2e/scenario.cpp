@@ -130,7 +130,7 @@ void check_clean_shutdown(gateway& gw, const std::vector<std::string>& secrets) 
   bool terminated = WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
   CHECK((exited_zero || terminated));  // not KILLed after the 5 s grace, not aborted
 
-  auto events = gw.audit().events();
+  auto events = gw.audit().settled_events();
   CHECK(gw.audit().malformed_lines().empty());
   static const std::regex rfc3339_utc(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)");
   std::map<std::string, int> accepted, ended;
@@ -185,7 +185,7 @@ audit_event check_refused_at_accept(const gateway& gw, const std::string& source
   CHECK(text_of(*refused, "listener") == address(listener_port));
   CHECK_FALSE(text_of(*refused, "detail").empty());
   int lines = 0;
-  for (const auto& e : gw.audit().events()) {
+  for (const auto& e : gw.audit().settled_events()) {
     if (text_of(e, "source") != source) continue;
     ++lines;
     CHECK(is_event(e, "connection_refused"));  // no connection_accepted, no session_end
@@ -209,7 +209,7 @@ audit_event session_start_of(const gateway& gw, const std::string& source) {
 
 std::vector<audit_event> events_named(const gateway& gw, const std::string& event) {
   std::vector<audit_event> out;
-  for (auto& e : gw.audit().events())
+  for (auto& e : gw.audit().settled_events())
     if (is_event(e, event)) out.push_back(std::move(e));
   return out;
 }

@@ -1,5 +1,7 @@
 #include "harness/audit_trail.hpp"
 
+#include <thread>
+
 #include "harness/loopback.hpp"
 #include "harness/process.hpp"
 
@@ -34,6 +36,18 @@ std::vector<audit_event> audit_trail::events() const {
     if (auto event = parse_object(line)) out.push_back(std::move(*event));
   });
   return out;
+}
+
+std::vector<audit_event> audit_trail::settled_events() const {
+  // Quiet for five times the writer's gathering time, or give up after 2 s of writing.
+  std::string before = raw();
+  for (int i = 0; i < 80; ++i) {
+    std::this_thread::sleep_for(25ms);
+    std::string now = raw();
+    if (now == before) break;
+    before = std::move(now);
+  }
+  return events();
 }
 
 std::vector<std::string> audit_trail::malformed_lines() const {

@@ -26,6 +26,10 @@ class audit_trail {
 
   const std::filesystem::path& path() const noexcept { return path_; }
   std::vector<audit_event> events() const;
+  // events() once the file has stopped growing: the gateway's writer lets records
+  // gather for a few milliseconds before writing them (gateway/audit.cpp), so a
+  // snapshot taken right after an action waits for that action's records.
+  std::vector<audit_event> settled_events() const;
   std::vector<std::string> malformed_lines() const;
   std::string raw() const;
 
