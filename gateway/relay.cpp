@@ -52,32 +52,6 @@ std::string session::ending(const error_code& ec, std::string_view who) {
 }
 
 awaitable<void> session::relay() {
-  // Bytes that arrived with the last handshake message belong to the stream.
-  if (!client_in_.empty()) {
-    auto early = client_in_.pending();
-    auto [ec, n] = co_await asio::async_write(upstream_, asio::buffer(early.data(), early.size()), use_tuple);
-    record_.bytes_from_client += n;
-    svc_.stats.relayed_bytes(relay_direction::client_to_target, relay_path::copy).Increment(static_cast<double>(n));
-    client_in_.consume(n);
-    if (ec) {
-      record_.set_outcome(outcome::ok, ending(ec, "target"));
-      co_return;
-    }
-  }
-  if (!upstream_in_.empty()) {
-    auto early = upstream_in_.pending();
-    auto [ec, n] = co_await client_.write(asio::buffer(early.data(), early.size()));
-    record_.bytes_to_client += n;
-    svc_.stats.relayed_bytes(relay_direction::target_to_client, relay_path::copy).Increment(static_cast<double>(n));
-    upstream_in_.consume(n);
-    if (ec) {
-      record_.set_outcome(outcome::ok, ending(ec, "client"));
-      co_return;
-    }
-  }
-
-  client_in_.release();
-  upstream_in_.release();
   error_code ignored;
   upstream_.non_blocking(true, ignored);  // read until it runs dry, then wait
 
@@ -90,6 +64,42 @@ awaitable<void> session::relay() {
   target_path_ = !client_.is_tls() ? relay_path::splice : client_.ktls_send() ? relay_path::ktls : relay_path::copy;
   record_.relay_path = to_string(target_path_);
   record_.to_target_path = to_string(relay_path::copy);
+  // Bytes that arrived with the last handshake message belong to the stream: the
+  // client's first messages (through the filter, like every other), the target's first
+  // update.
+  if (!client_in_.empty()) {
+    const auto early = client_in_.pending();
+    rfb::bytes passed;
+    auto fed = filter_->feed(early, passed);
+    record_.bytes_from_client += early.size();
+    svc_.stats.relayed_bytes(relay_direction::client_to_target, relay_path::copy)
+        .Increment(static_cast<double>(early.size()));
+    client_in_.consume(early.size());
+    if (!fed) {
+      record_.set_outcome(outcome::protocol_error, rfb::describe(fed.error()));
+      co_return;
+    }
+    auto [ec, n] = co_await asio::async_write(upstream_, asio::buffer(passed.data(), passed.size()), use_tuple);
+    (void)n;
+    if (ec) {
+      record_.set_outcome(outcome::ok, ending(ec, "target"));
+      co_return;
+    }
+  }
+  if (!upstream_in_.empty()) {
+    const auto early = upstream_in_.pending();
+    auto [ec, n] = co_await client_.write(asio::buffer(early.data(), early.size()));
+    record_.bytes_to_client += n;
+    svc_.stats.relayed_bytes(relay_direction::target_to_client, relay_path::copy).Increment(static_cast<double>(n));
+    upstream_in_.consume(early.size());
+    if (ec) {
+      record_.set_outcome(outcome::ok, ending(ec, "client"));
+      co_return;
+    }
+  }
+  client_in_.release();
+  upstream_in_.release();
+
   relaying_ = true;
   auto first = co_await (pump_client_to_target() || pump_target_to_client() || session_clock());
   relaying_ = false;

@@ -1,7 +1,7 @@
 // config_tls_test.cpp — the mTLS keys: tls.client_ca, tls.client_crl, tls.client_identity
 // and the listener's client_certificate (off | optional | required): defaults, values,
 // the files they name (read at load, and again when the runtime is built, as on a
-// reload), and every error placed at its key's value.
+// reload), and every error placed at its key's value. Also tls.kernel_tls (auto | off).
 #include <catch2/catch.hpp>
 
 #include <openssl/pem.h>
@@ -107,6 +107,37 @@ TEST_CASE("client_identity takes each documented value", "[config]") {
   auto cfg = d.load(text("", "  client_ca: ca.pem\n  client_identity: " + std::string(name) + "\n"));
   if (!cfg) FAIL(dump(cfg.error()));
   CHECK(cfg->tls.client_identity == expected);
+}
+
+TEST_CASE("kernel_tls: auto by default, auto or off when given, anything else an error at its value",
+          "[config]") {
+  pki_dir d;
+  const auto file = d.path("vncgate.yaml");
+  SECTION("absent: auto") {
+    auto cfg = d.load(text("", ""));
+    if (!cfg) FAIL(dump(cfg.error()));
+    CHECK(cfg->tls.kernel_tls);
+  }
+  SECTION("auto") {
+    auto cfg = d.load(text("", "  kernel_tls: auto\n"));
+    if (!cfg) FAIL(dump(cfg.error()));
+    CHECK(cfg->tls.kernel_tls);
+  }
+  SECTION("off") {
+    auto cfg = d.load(text("", "  kernel_tls: off\n"));
+    if (!cfg) FAIL(dump(cfg.error()));
+    CHECK_FALSE(cfg->tls.kernel_tls);
+  }
+  // tls_ok's 3 lines follow listeners_ok's 3: the first tls extra line is line 7.
+  SECTION("an unknown value") {
+    expect_error(d.errors(text("", "  kernel_tls: maybe\n")), 7, 15, "expected auto or off for kernel_tls", file);
+  }
+  SECTION("a boolean is not a value either") {
+    expect_error(d.errors(text("", "  kernel_tls: true\n")), 7, 15, "expected auto or off for kernel_tls", file);
+  }
+  SECTION("not a string") {
+    expect_error(d.errors(text("", "  kernel_tls: [auto]\n")), 7, 15, "kernel_tls", file);
+  }
 }
 
 TEST_CASE("mTLS keys: errors at their values", "[config]") {
