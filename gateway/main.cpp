@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <boost/asio/thread_pool.hpp>
+#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -108,6 +109,10 @@ void raise_descriptor_limit() {
 }
 
 int run(const char* path) {
+  // OpenSSL writes to client sockets with write(2) and the relay splices into them: a
+  // client gone mid-write must be an EPIPE for that session, not a SIGPIPE that ends
+  // the gateway (systemd ignores it for us, a container's init or a shell does not).
+  ::signal(SIGPIPE, SIG_IGN);
   raise_descriptor_limit();
   auto loaded = gw::load_config(path);
   if (!loaded) {

@@ -51,6 +51,11 @@ raw_client::raw_client(std::uint16_t port, std::chrono::milliseconds io_timeout,
 
 raw_client::~raw_client() { close(); }
 
+void raw_client::shutdown_send() {
+  if (ssl_) SSL_shutdown(ssl_.get());
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
 void raw_client::close(bool reset) {
   ssl_.reset();
   ctx_.reset();

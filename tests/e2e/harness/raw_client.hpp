@@ -62,6 +62,8 @@ class raw_client {
 
   // Closes at once: with `reset`, SO_LINGER 0 so the peer sees ECONNRESET.
   void close(bool reset = false);
+  // Done sending: close_notify on TLS, then a TCP FIN; reading goes on.
+  void shutdown_send();
 
  private:
   long read_some(char* buffer, std::size_t size, std::chrono::steady_clock::time_point deadline, bool& closed);
