@@ -86,6 +86,8 @@ fi
 work_dir=$(cd "$work_dir" && pwd)
 cd "$work_dir"
 mkdir -p results logs
+# Medians are taken over what results/ holds: a reused work directory starts empty.
+rm -f results/* logs/*
 chmod 700 "$work_dir"
 
 # ---- processes we start, ended by pid at exit ----
