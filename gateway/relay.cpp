@@ -130,14 +130,19 @@ awaitable<std::string> session::client_left(error_code ec) {
   co_return client_ended_;
 }
 
+bool session::input_may_be_spliced() const {
+  using kind = rfb::client_message_kind;
+  return splice_to_target_ && filter_->counters().seen[static_cast<std::size_t>(kind::set_encodings)] > 0 &&
+         filter_->at_message_boundary();
+}
+
 awaitable<std::string> session::pump_client_to_target() {
   // The filter's output: never more than the chunk read plus the head held from before.
   constexpr std::size_t chunk = to_target_chunk;
   auto& pool = buffer_pool::for_this_thread<chunk * 2 + rfb::client_message_filter::max_held>();
   auto& relayed = svc_.stats.relayed_bytes(relay_direction::client_to_target, relay_path::copy);
   for (;;) {
-    if (splice_to_target_ && filter_->counters().seen[static_cast<std::size_t>(rfb::client_message_kind::set_encodings)] > 0 &&
-        filter_->at_message_boundary()) {
+    if (input_may_be_spliced()) {
       bool unsupported = false;
       std::string why = co_await splice_client_to_target(unsupported);
       if (!unsupported) co_return why;
@@ -185,7 +190,7 @@ awaitable<std::string> session::pump_client_to_target() {
         failed = ending(wec, "target");
         break;
       }
-      if (splice_to_target_ && filter_->at_message_boundary()) break;  // perhaps time to splice
+      if (input_may_be_spliced()) break;
     }
     pool.give_back(std::move(buffer));
     relayed.Increment(static_cast<double>(burst));

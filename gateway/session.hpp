@@ -70,6 +70,9 @@ class session {
   // relay.cpp: the copy path of each direction; client->target through the filter.
   awaitable<std::string> pump_client_to_target();
   awaitable<std::string> pump_target_to_client();
+  // Client->target may leave the filter now: no rule needs it, the client's first
+  // SetEncodings has passed (DesktopName is known), and no message is half through.
+  bool input_may_be_spliced() const;
   // The client stopped sending: half-close towards the target, a grace period, the reason.
   awaitable<std::string> client_left(error_code ec);
   // relay_splice.cpp: splice(2) paths; `unsupported` set (and an empty reason returned)
