@@ -26,6 +26,8 @@
 // direction is spliced too. session_clock ends the session at the idle timeout or the
 // maximum session length. Bytes are counted as the audit counts them (read from the
 // client, written to the client) in vncgate_relayed_bytes_total, by path, once per burst.
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <cstring>
 
@@ -101,8 +103,20 @@ awaitable<void> session::relay() {
   upstream_in_.release();
 
   relaying_ = true;
-  auto first = co_await (pump_client_to_target() || pump_target_to_client() || session_clock());
+  // The first of the three to end ends the relay; the group cancels the other two and
+  // waits for them. One group of three rather than `a || b || c`, which nests two
+  // groups: 1.3 KB less per idle session (docs/performance.md).
+  auto executor = co_await asio::this_coro::executor;
+  auto [order, failed0, why0, failed1, why1, failed2, why2] =
+      co_await asio::experimental::make_parallel_group(asio::co_spawn(executor, pump_client_to_target(), asio::deferred),
+                                                       asio::co_spawn(executor, pump_target_to_client(), asio::deferred),
+                                                       asio::co_spawn(executor, session_clock(), asio::deferred))
+          .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
   relaying_ = false;
+  const std::exception_ptr failures[] = {failed0, failed1, failed2};
+  if (failures[order[0]]) std::rethrow_exception(failures[order[0]]);
+  std::string* const reasons[] = {&why0, &why1, &why2};
+  const std::string first = std::move(*reasons[order[0]]);
   // What the filter dropped, for session_end: counted once, not on every chunk.
   const auto& dropped = filter_->counters().dropped;
   for (std::size_t k = 0; k < dropped.size(); ++k) {
@@ -112,8 +126,7 @@ awaitable<void> session::relay() {
       record_.paste_dropped += dropped[k];
   }
   // If the client left first, the target closing afterwards is its answer to that.
-  record_.set_outcome(outcome::ok,
-                      client_ended_.empty() ? std::visit([](auto& s) { return s; }, first) : client_ended_);
+  record_.set_outcome(outcome::ok, client_ended_.empty() ? first : client_ended_);
 
   // Say goodbye properly on TLS (close_notify), but never wait long for the peer.
   co_await (client_.shutdown_send() || after(std::chrono::seconds(2)));
