@@ -15,8 +15,9 @@
 #   --duration  seconds of back-to-back requests per throughput run (3)
 #   --requests  small-frame round trips per latency run (2000)
 #   --sessions  concurrent sessions of the aggregate-throughput run (4)
-#   --idle      idle authenticated TLS sessions held through vncgate for RSS (10000;
-#               capped by `ulimit -Hn`: the gateway needs two descriptors per session)
+#   --idle      idle authenticated TLS sessions held through vncgate, then HAProxy, for
+#               RSS per session (10000; capped by `ulimit -Hn`: a proxy needs two
+#               descriptors per session)
 #   --handshakes  sessions in sequence per handshake row, small target (200)
 #   --smoke     a quick check that every row works: 1 round, 256x256, 0.5 s, 50
 #               requests, 2 sessions, 8 idle sessions, 20 handshakes
@@ -240,7 +241,7 @@ haproxy_pid=""
 if command -v haproxy >/dev/null; then
   cat >haproxy.cfg <<EOF
 global
-  maxconn 4000
+  maxconn $((idle + 64))
   log stderr format raw local0 err
 defaults
   mode tcp
@@ -523,31 +524,41 @@ else
   hs_lines+=("stunnel pair (the server side's CPU)|skipped: stunnel4 not installed||")
 fi
 
-# ---- RSS per idle authenticated TLS session (vncgate, vencrypt listener) ----
+# ---- RSS per idle authenticated TLS session: vncgate (vencrypt listener), HAProxy (TLS) ----
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-idle_line=""
-rss_before=$(rss_kib "$vncgate_pid")
-"$client_bin" --ca cert.pem --mode vencrypt --port "$p_vg_vencrypt" --user bench@small \
-  --password-file user-password.txt --idle "$idle" --hold 600 --label idle >results/idle.json 2>>logs/client.err &
-idle_pid=$!
-pids+=("$idle_pid")
-for ((i = 0; i < 6000; i++)); do
-  grep -q '"up"' results/idle.json 2>/dev/null && break
-  kill -0 "$idle_pid" 2>/dev/null || break
-  sleep 0.1
-done
-sleep 1  # let the last sessions settle into relaying
-rss_after=$(rss_kib "$vncgate_pid")
-kill -TERM "$idle_pid" 2>/dev/null || true
-wait "$idle_pid" 2>/dev/null || true
-up=$(field results/idle.json up 2>/dev/null || echo 0)
-if [[ -n $up && $up -gt 0 ]]; then
-  idle_line=$(awk -v a="$rss_before" -v b="$rss_after" -v n="$up" -v k="$idle" -v note="$idle_note" -v s="$(field results/idle.json seconds)" \
-    'BEGIN { printf "vncgate RSS per idle authenticated TLS session: %.1f KiB (%d of %d sessions up in %.1f s%s; gateway RSS %.1f -> %.1f MiB)\n", (b - a) / n, n, k, s, note, a / 1024, b / 1024 }')
-  [[ $up -eq $idle ]] || failures=$((failures + 1))
+idle_lines=()
+idle_rss() {  # idle_rss LABEL PID MODE PORT USER PASSWORD-FILE : K sessions held, RSS delta / K
+  local label=$1 pid=$2 id=idle-$3 before after up i holder
+  before=$(rss_kib "$pid")
+  "$client_bin" --ca cert.pem --mode "$3" --port "$4" --user "$5" --password-file "$6" \
+    --idle "$idle" --hold 600 --label "$id" >"results/$id.json" 2>>logs/client.err &
+  holder=$!
+  pids+=("$holder")
+  for ((i = 0; i < 6000; i++)); do
+    grep -q '"up"' "results/$id.json" 2>/dev/null && break
+    kill -0 "$holder" 2>/dev/null || break
+    sleep 0.1
+  done
+  sleep 1  # let the last sessions settle into relaying
+  after=$(rss_kib "$pid")
+  kill -TERM "$holder" 2>/dev/null || true
+  wait "$holder" 2>/dev/null || true
+  up=$(field "results/$id.json" up 2>/dev/null || echo 0)
+  if [[ -n $up && $up -gt 0 ]]; then
+    idle_lines+=("$(awk -v l="$label" -v a="$before" -v b="$after" -v n="$up" -v k="$idle" -v note="$idle_note" \
+      -v s="$(field "results/$id.json" seconds)" 'BEGIN { printf "%s RSS per idle authenticated TLS session: %.1f KiB (%d of %d sessions up in %.1f s%s; RSS %.1f -> %.1f MiB)\n", l, (b - a) / n, n, k, s, note, a / 1024, b / 1024 }')")
+    [[ $up -eq $idle ]] || failures=$((failures + 1))
+  else
+    idle_lines+=("$label RSS per idle authenticated TLS session: failed ($(cat "results/$id.json" 2>/dev/null))")
+    failures=$((failures + 1))
+  fi
+  sleep 2  # the closed sessions' sockets leave before the next row opens as many
+}
+idle_rss vncgate "$vncgate_pid" vencrypt "$p_vg_vencrypt" bench@small user-password.txt
+if [[ -n $haproxy_pid ]]; then
+  idle_rss "HAProxy 2.6 TLS termination" "$haproxy_pid" tls "$p_hap_tls_small" bench vnc-password.txt
 else
-  idle_line="vncgate RSS per idle authenticated TLS session: failed ($(cat results/idle.json 2>/dev/null))"
-  failures=$((failures + 1))
+  idle_lines+=("HAProxy 2.6 TLS termination RSS per idle authenticated TLS session: skipped: haproxy not installed")
 fi
 
 # ---- the table ----
@@ -584,7 +595,7 @@ done
 [[ -n $haproxy_pid ]] || echo "| HAProxy 2.6 (TCP splice, TLS termination) | skipped: haproxy not installed | | | | | | |"
 [[ -n $stunnel_pids ]] || echo "| stunnel pair (TLS) | skipped: stunnel4 not installed | | | | | | |"
 echo
-echo "$idle_line"
+printf '%s\n' "${idle_lines[@]}"
 echo "medians of $rounds round(s); ${width}x${height}x32bpp updates ($(awk -v w="$width" -v h="$height" 'BEGIN { printf "%.1f", w * h * 4 / 1048576 }') MiB) for throughput and CPU, ${small}x${small} for latency; $(nproc) CPUs"
 
 echo

@@ -5,10 +5,10 @@
 # sessions) and checks its table: every row it could run is there with numbers above
 # zero (throughput, ratio, aggregate, latency; CPU per GiB for every proxy row), rows
 # whose peer is installed are not skipped, the splice row is there (numbers once the
-# gateway has `security: plain`, "not built yet" until then), the idle line counts
-# every session, the handshake table has the server CPU per session for every row that
-# ran (vncgate's I/O threads apart from, so below, its whole process), and the machine
-# and load average lines are there. It asserts that the harness works, never a speed.
+# gateway has `security: plain`, "not built yet" until then), the idle lines (vncgate's,
+# and HAProxy's when installed) count every session, the handshake table has the server
+# CPU per session for every row that ran (vncgate's I/O threads apart from, so below,
+# its whole process), and the machine and load average lines are there. It asserts that the harness works, never a speed.
 # Usage: smoke-test.sh [run-bench.sh arguments, e.g. --bin-dir DIR --vncgate PATH]
 set -uo pipefail
 
@@ -68,10 +68,14 @@ if command -v stunnel4 >/dev/null || command -v stunnel >/dev/null; then
 else
   grep -qF "skipped: stunnel4 not installed" "$work/table.txt" || { echo "smoke: no stunnel skip line" >&2; fail=1; }
 fi
-if ! grep -qE '^vncgate RSS per idle authenticated TLS session: [0-9.-]+ KiB \(8 of 8 sessions up' "$work/table.txt"; then
-  echo "smoke: no idle-session RSS line with 8 of 8 sessions up" >&2
-  fail=1
-fi
+check_idle() {  # check_idle PROXY: its RSS line, every idle session up
+  if ! grep -qE "^$1 RSS per idle authenticated TLS session: [0-9.-]+ KiB \\(8 of 8 sessions up" "$work/table.txt"; then
+    echo "smoke: no idle-session RSS line for $1 with 8 of 8 sessions up" >&2
+    fail=1
+  fi
+}
+check_idle vncgate
+if command -v haproxy >/dev/null; then check_idle "HAProxy 2.6 TLS termination"; fi
 
 # The second table, from its header to the blank line after it.
 awk '/^\| path \| server CPU us per session/ { on = 1 } on && /^$/ { exit } on' "$work/table.txt" >"$work/handshakes.txt"
