@@ -239,9 +239,13 @@ wait_port "$p_vg_tls" vncgate "$vncgate_pid"
 # ---- HAProxy: TCP with splicing, and TLS termination ----
 haproxy_pid=""
 if command -v haproxy >/dev/null; then
+  # HAProxy reserves two descriptors per connection and two per pipe (maxpipes defaults
+  # to maxconn / 4) and will not start when that exceeds the limit: the idle sessions
+  # need maxconn, the splice rows only a few pipes.
   cat >haproxy.cfg <<EOF
 global
-  maxconn $((idle + 64))
+  maxconn $((idle + 4))
+  maxpipes 64
   log stderr format raw local0 err
 defaults
   mode tcp
