@@ -8,7 +8,8 @@
 # gateway has `security: plain`, "not built yet" until then), the idle lines (vncgate's,
 # and HAProxy's when installed) count every session, the handshake table has the server
 # CPU per session for every row that ran (vncgate's I/O threads apart from, so below,
-# its whole process), and the machine and load average lines are there. It asserts that the harness works, never a speed.
+# its whole process), and the machine and load average lines are there. It asserts
+# that the harness works, never a speed.
 # Usage: smoke-test.sh [run-bench.sh arguments, e.g. --bin-dir DIR --vncgate PATH]
 set -uo pipefail
 
