@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh — install everything vncgate needs from Debian 12 packages, idempotently.
 #
-# Usage: deploy/install-deps.sh [build|run|demo|test|bench|all]...   (default: all)
+# Usage: deploy/install-deps.sh [build|run|demo|test|bench|heap|all]...   (default: all)
 #   build  compiler, CMake and the libraries vncgate links
 #   run    what the daemon needs at run time
 #   demo   run + a TigerVNC desktop and viewer for deploy/demo.sh
@@ -13,6 +13,9 @@
 #          Grafana dashboard's queries, systemd (systemd-analyze) to check the unit,
 #          and the bench group (the benchmark smoke test runs every row)
 #   bench  the relay benchmark's peers (tests/bench/run-bench.sh): HAProxy, stunnel
+#   heap   valgrind, for the benchmark's heap profile of idle sessions (run-bench.sh
+#          --heap N); not part of test
+#   all    test + heap
 # Runs as root (or through sudo). Safe to run again: apt-get skips what is installed.
 set -euo pipefail
 
@@ -26,6 +29,7 @@ test=(xvfb x11-apps x11-utils libvncserver-dev pkg-config libpam-wrapper socat
       procps psmisc xdotool xclip libpam-modules oathtool libpam-oath zbar-tools
       prometheus systemd logrotate)
 bench=(haproxy stunnel4)
+heap=(valgrind)
 
 pkgs=()
 for what in "${@:-all}"; do
@@ -34,8 +38,10 @@ for what in "${@:-all}"; do
     run)   pkgs+=("${run[@]}") ;;
     demo)  pkgs+=("${run[@]}" "${demo[@]}") ;;
     bench) pkgs+=("${bench[@]}") ;;
-    test|all) pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}" "${bench[@]}") ;;
-    *) echo "usage: $0 [build|run|demo|test|bench|all]..." >&2; exit 2 ;;
+    heap)  pkgs+=("${heap[@]}") ;;
+    test)  pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}" "${bench[@]}") ;;
+    all)   pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}" "${bench[@]}" "${heap[@]}") ;;
+    *) echo "usage: $0 [build|run|demo|test|bench|heap|all]..." >&2; exit 2 ;;
   esac
 done
 

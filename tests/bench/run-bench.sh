@@ -19,6 +19,8 @@
 #               RSS per session (10000; capped by `ulimit -Hn`: a proxy needs two
 #               descriptors per session)
 #   --handshakes  sessions in sequence per handshake row, small target (200)
+#   --heap N    also, at the end: the gateway's heap per idle TLS session under valgrind
+#               massif, N sessions, split into OpenSSL's share and the rest (0: off)
 #   --smoke     a quick check that every row works: 1 round, 256x256, 0.5 s, 50
 #               requests, 2 sessions, 8 idle sessions, 20 handshakes
 # Rows whose peer is not installed (haproxy, stunnel4) are printed as skipped. Every
@@ -30,7 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bin_dir=$repo/build/tests/bench
 vncgate=$repo/build/gateway/vncgate
-rounds=5 width=1920 height=1080 small=64 duration=3 requests=2000 sessions=4 idle=10000 handshakes=200
+rounds=5 width=1920 height=1080 small=64 duration=3 requests=2000 sessions=4 idle=10000 handshakes=200 heap=0
 work_dir=""
 while (($#)); do
   case $1 in
@@ -45,6 +47,7 @@ while (($#)); do
     --sessions) sessions=$2; shift 2 ;;
     --idle) idle=$2; shift 2 ;;
     --handshakes) handshakes=$2; shift 2 ;;
+    --heap) heap=$2; shift 2 ;;
     --work-dir) work_dir=$2; shift 2 ;;
     --smoke) rounds=1 width=256 height=256 duration=0.5 requests=50 sessions=2 idle=8 handshakes=20; shift ;;
     *) echo "run-bench: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
@@ -62,6 +65,7 @@ for tool in openssl ss awk; do
   command -v "$tool" >/dev/null || { echo "run-bench: $tool is needed" >&2; exit 2; }
 done
 [[ $handshakes =~ ^[1-9][0-9]*$ ]] || { echo "run-bench: --handshakes wants a count above 0" >&2; exit 2; }
+[[ $heap =~ ^[0-9]+$ ]] || { echo "run-bench: --heap wants a count (0: off)" >&2; exit 2; }
 
 # ---- the machine, printed with the tables: figures mean little without it ----
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -565,6 +569,74 @@ else
   idle_lines+=("HAProxy 2.6 TLS termination RSS per idle authenticated TLS session: skipped: haproxy not installed")
 fi
 
+# ---- optional: where an idle TLS session's heap goes (valgrind massif) ----
+# The gateway again, under massif, on the same ports; a few sessions first so that
+# what is made once (the DES provider, relay buffers) is made before the first
+# snapshot; then `heap` idle sessions and a second snapshot. Per session: the growth of
+# the whole heap, and of what was allocated under client_stream::start_tls (OpenSSL's
+# SSL object and what the handshake leaves in it).
+heap_snapshot() {  # heap_snapshot PID FILE : "TOTAL-BYTES OPENSSL-BYTES"
+  vgdb --pid="$1" detailed_snapshot "$2" >/dev/null 2>&1 || return 1
+  awk '/^mem_heap_B=/ { total = substr($0, 12) }
+    /^ *n[0-9]+: [0-9]+ / {
+      match($0, /^ */); depth = RLENGTH
+      frame[depth] = $0
+      if ($1 == "n0:") {
+        for (d = 0; d <= depth; d++) if (index(frame[d], "client_stream::start_tls")) { tls += $2; break }
+      }
+    }
+    END { printf "%d %d\n", total, tls }' "$2"
+}
+heap_line=""
+if ((heap > 0)); then
+  label="vncgate heap per idle authenticated TLS session (valgrind massif, $heap sessions at rest)"
+  if ! command -v valgrind >/dev/null || ! command -v vgdb >/dev/null; then
+    heap_line="$label: skipped: valgrind not installed"
+  else
+    kill -TERM "$vncgate_pid" 2>/dev/null || true
+    wait "$vncgate_pid" 2>/dev/null || true
+    start vncgate-massif valgrind --tool=massif --threshold=0 --detailed-freq=1000000 --massif-out-file=/dev/null \
+      "$vncgate" --config gw/vncgate.yaml
+    massif_pid=$started_pid
+    for ((i = 0; i < 600; i++)); do  # valgrind starts slowly
+      ss -Hltn "( sport = :$p_vg_vencrypt )" | grep -q . && break
+      sleep 0.1
+    done
+    hold_idle() {  # hold_idle COUNT LABEL : the client's pid, once COUNT sessions are up
+      "$client_bin" --ca cert.pem --mode vencrypt --port "$p_vg_vencrypt" --user bench@small \
+        --password-file user-password.txt --idle "$1" --hold 600 --label "$2" >"results/$2.json" 2>>logs/client.err &
+      local holder=$! i
+      pids+=("$holder")
+      for ((i = 0; i < 6000; i++)); do
+        grep -q '"up"' "results/$2.json" 2>/dev/null && break
+        kill -0 "$holder" 2>/dev/null || break
+        sleep 0.1
+      done
+      held_pid=$holder
+    }
+    hold_idle 4 heap-warmup
+    kill -TERM "$held_pid" 2>/dev/null || true
+    sleep 12  # past the half-close grace (10 s) of the warm-up sessions
+    before=$(heap_snapshot "$massif_pid" logs/heap-before.txt || echo "")
+    hold_idle "$heap" heap
+    sleep 3
+    after=$(heap_snapshot "$massif_pid" logs/heap-after.txt || echo "")
+    kill -TERM "$held_pid" 2>/dev/null || true
+    up=$(field results/heap.json up 2>/dev/null || echo 0)
+    if [[ -n $before && -n $after && $up -eq $heap ]]; then
+      heap_line=$(awk -v l="$label" -v n="$heap" -v b="$before" -v a="$after" 'BEGIN {
+        split(b, x, " "); split(a, y, " ")
+        total = (y[1] - x[1]) / n; tls = (y[2] - x[2]) / n
+        printf "%s: %.1f KB: OpenSSL (allocated in the TLS handshake) %.1f KB, the rest (session, coroutines, Asio) %.1f KB\n",
+          l, total / 1000, tls / 1000, (total - tls) / 1000 }')
+    else
+      heap_line="$label: failed (snapshots: '$before' '$after'; $up of $heap sessions up)"
+      failures=$((failures + 1))
+    fi
+    kill -TERM "$massif_pid" 2>/dev/null || true
+  fi
+fi
+
 # ---- the table ----
 median() {  # median FILE
   [[ -s $1 ]] || { echo ""; return; }
@@ -600,6 +672,7 @@ done
 [[ -n $stunnel_pids ]] || echo "| stunnel pair (TLS) | skipped: stunnel4 not installed | | | | | | |"
 echo
 printf '%s\n' "${idle_lines[@]}"
+[[ -z $heap_line ]] || echo "$heap_line"
 echo "medians of $rounds round(s); ${width}x${height}x32bpp updates ($(awk -v w="$width" -v h="$height" 'BEGIN { printf "%.1f", w * h * 4 / 1048576 }') MiB) for throughput and CPU, ${small}x${small} for latency; $(nproc) CPUs"
 
 echo
