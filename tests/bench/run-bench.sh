@@ -534,23 +534,28 @@ fi
 
 # ---- RSS per idle authenticated TLS session: vncgate (vencrypt listener), HAProxy (TLS) ----
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-idle_lines=()
-idle_rss() {  # idle_rss LABEL PID MODE PORT USER PASSWORD-FILE : K sessions held, RSS delta / K
-  local label=$1 pid=$2 id=idle-$3 before after up i holder
-  before=$(rss_kib "$pid")
+held_pid=""
+hold_idle() {  # hold_idle ID COUNT MODE PORT USER PASSWORD-FILE : COUNT sessions up, the client in held_pid
   "$client_bin" --ca cert.pem --mode "$3" --port "$4" --user "$5" --password-file "$6" \
-    --idle "$idle" --hold 600 --label "$id" >"results/$id.json" 2>>logs/client.err &
-  holder=$!
-  pids+=("$holder")
+    --idle "$2" --hold 600 --label "$1" >"results/$1.json" 2>>logs/client.err &
+  held_pid=$!
+  pids+=("$held_pid")
+  local i
   for ((i = 0; i < 6000; i++)); do
-    grep -q '"up"' "results/$id.json" 2>/dev/null && break
-    kill -0 "$holder" 2>/dev/null || break
+    grep -q '"up"' "results/$1.json" 2>/dev/null && break
+    kill -0 "$held_pid" 2>/dev/null || break
     sleep 0.1
   done
+}
+idle_lines=()
+idle_rss() {  # idle_rss LABEL PID MODE PORT USER PASSWORD-FILE : K sessions held, RSS delta / K
+  local label=$1 pid=$2 id=idle-$3 before after up
+  before=$(rss_kib "$pid")
+  hold_idle "$id" "$idle" "${@:3}"
   sleep 1  # let the last sessions settle into relaying
   after=$(rss_kib "$pid")
-  kill -TERM "$holder" 2>/dev/null || true
-  wait "$holder" 2>/dev/null || true
+  kill -TERM "$held_pid" 2>/dev/null || true
+  wait "$held_pid" 2>/dev/null || true
   up=$(field "results/$id.json" up 2>/dev/null || echo 0)
   if [[ -n $up && $up -gt 0 ]]; then
     idle_lines+=("$(awk -v l="$label" -v a="$before" -v b="$after" -v n="$up" -v k="$idle" -v note="$idle_note" \
@@ -602,23 +607,11 @@ if ((heap > 0)); then
       ss -Hltn "( sport = :$p_vg_vencrypt )" | grep -q . && break
       sleep 0.1
     done
-    hold_idle() {  # hold_idle COUNT LABEL : the client's pid, once COUNT sessions are up
-      "$client_bin" --ca cert.pem --mode vencrypt --port "$p_vg_vencrypt" --user bench@small \
-        --password-file user-password.txt --idle "$1" --hold 600 --label "$2" >"results/$2.json" 2>>logs/client.err &
-      local holder=$! i
-      pids+=("$holder")
-      for ((i = 0; i < 6000; i++)); do
-        grep -q '"up"' "results/$2.json" 2>/dev/null && break
-        kill -0 "$holder" 2>/dev/null || break
-        sleep 0.1
-      done
-      held_pid=$holder
-    }
-    hold_idle 4 heap-warmup
+    hold_idle heap-warmup 4 vencrypt "$p_vg_vencrypt" bench@small user-password.txt
     kill -TERM "$held_pid" 2>/dev/null || true
     sleep 12  # past the half-close grace (10 s) of the warm-up sessions
     before=$(heap_snapshot "$massif_pid" logs/heap-before.txt || echo "")
-    hold_idle "$heap" heap
+    hold_idle heap "$heap" vencrypt "$p_vg_vencrypt" bench@small user-password.txt
     sleep 3
     after=$(heap_snapshot "$massif_pid" logs/heap-after.txt || echo "")
     kill -TERM "$held_pid" 2>/dev/null || true
