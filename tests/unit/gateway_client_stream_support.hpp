@@ -276,6 +276,13 @@ inline awaitable<void> handshake(client_stream& s, asio::ssl::context& ctx, erro
   result = co_await s.start_tls(ctx);
 }
 
+// The server's TLS handshake on `link`, which must succeed (the peer script connects).
+inline void require_tls_handshake(loopback& link, asio::ssl::context& ctx) {
+  error_code result;
+  REQUIRE(run(link.io, handshake(*link.server, ctx, result)));
+  REQUIRE(result.message() == error_code{}.message());
+}
+
 // `size` bytes (or what came before an ending) with read_some, into buffers of 1 KiB to
 // 64 KiB, a different size each call.
 inline awaitable<void> read_in_pieces(client_stream& s, std::size_t size, bytes& out, error_code& ending) {
@@ -366,18 +373,23 @@ inline std::string peer_transfer(tls_client& client) {
   return difference(got, pattern(transfer_size, 100));
 }
 
-inline void server_transfer(loopback& link) {
-  bytes received;
-  error_code ending;
-  REQUIRE(run(link.io, read_in_pieces(*link.server, transfer_size, received, ending)));
-  CHECK(ending.message() == error_code{}.message());
-  CHECK(difference(received, pattern(transfer_size, 0)) == "");
+// The server's half of a transfer's answer: `transfer_size` bytes of pattern 100, all written.
+inline void server_send_pattern(loopback& link) {
   const bytes sent = pattern(transfer_size, 100);
   error_code result;
   std::size_t written = 0;
   REQUIRE(run(link.io, write_all(*link.server, sent, result, written)));
   CHECK(result.message() == error_code{}.message());
   CHECK(written == transfer_size);
+}
+
+inline void server_transfer(loopback& link) {
+  bytes received;
+  error_code ending;
+  REQUIRE(run(link.io, read_in_pieces(*link.server, transfer_size, received, ending)));
+  CHECK(ending.message() == error_code{}.message());
+  CHECK(difference(received, pattern(transfer_size, 0)) == "");
+  server_send_pattern(link);
 }
 
 // A peer script that connects with TLS and waits for `release` (at most 10 s) before it ends.

@@ -39,9 +39,7 @@ TEST_CASE("client stream: TLS handshake, then 4 MiB each way", "[gateway]") {
     if (auto e = client.connect(); !e.empty()) return e;
     return peer_transfer(client);
   });
-  error_code handshake_result;
-  REQUIRE(run(link.io, handshake(*link.server, *contexts.x509, handshake_result)));
-  REQUIRE(handshake_result.message() == error_code{}.message());
+  require_tls_handshake(link, *contexts.x509);
   CHECK(link.server->is_tls());
   CHECK_FALSE(link.server->ktls_send());  // the context does not enable it
   server_transfer(link);
@@ -70,9 +68,7 @@ TEST_CASE("client stream: records OpenSSL already holds are read without waiting
     if (answer[0] != 'o' || answer[1] != 'k') return std::string("a wrong answer");
     return std::string();
   });
-  error_code handshake_result;
-  REQUIRE(run(link.io, handshake(*link.server, *contexts.x509, handshake_result)));
-  REQUIRE(handshake_result.message() == error_code{}.message());
+  require_tls_handshake(link, *contexts.x509);
   // Loopback TCP queues the bytes at the receiver before send() returns, so once the peer
   // says it sent them, all three records are in the socket: the first read takes them all.
   REQUIRE(sent_future.wait_for(10s) == std::future_status::ready);
@@ -101,9 +97,7 @@ TEST_CASE("client stream: read_now on an idle stream says would_block at once", 
   loopback link;
   std::promise<void> release;
   peer_thread peer(link.peer.get(), connect_and_wait(link.peer.get(), release.get_future().share()));
-  error_code handshake_result;
-  REQUIRE(run(link.io, handshake(*link.server, *contexts.x509, handshake_result)));
-  REQUIRE(handshake_result.message() == error_code{}.message());
+  require_tls_handshake(link, *contexts.x509);
 
   // A blocking read would sit here until the peer gives up (10 s) and then report an ending.
   char buffer[16];
@@ -138,9 +132,7 @@ TEST_CASE("client stream: close_notify from the peer is eof", "[gateway]") {
     released.wait_for(10s);
     return std::string();
   });
-  error_code handshake_result;
-  REQUIRE(run(link.io, handshake(*link.server, *contexts.x509, handshake_result)));
-  REQUIRE(handshake_result.message() == error_code{}.message());
+  require_tls_handshake(link, *contexts.x509);
 
   std::string received;
   error_code ending;
@@ -172,9 +164,7 @@ TEST_CASE("client stream: the peer's TCP close without close_notify is stream_tr
     released.wait_for(10s);
     return std::string();
   });
-  error_code handshake_result;
-  REQUIRE(run(link.io, handshake(*link.server, *contexts.x509, handshake_result)));
-  REQUIRE(handshake_result.message() == error_code{}.message());
+  require_tls_handshake(link, *contexts.x509);
 
   std::string received;
   error_code ending;
@@ -205,9 +195,7 @@ TEST_CASE("client stream: shutdown_send sends close_notify, and reading goes on"
     if (SSL_shutdown(client.get()) < 0) return "close_notify failed: " + openssl_errors();
     return std::string();
   });
-  error_code handshake_result;
-  REQUIRE(run(link.io, handshake(*link.server, *contexts.x509, handshake_result)));
-  REQUIRE(handshake_result.message() == error_code{}.message());
+  require_tls_handshake(link, *contexts.x509);
   REQUIRE(run(link.io, shutdown_send(*link.server)));
 
   std::string received;
@@ -228,9 +216,7 @@ TEST_CASE("client stream: a closed stream refuses all I/O", "[gateway]") {
   std::optional<peer_thread> peer;
   if (use_tls) {
     peer.emplace(link.peer.get(), connect_and_wait(link.peer.get(), released));
-    error_code handshake_result;
-    REQUIRE(run(link.io, handshake(*link.server, *contexts.x509, handshake_result)));
-    REQUIRE(handshake_result.message() == error_code{}.message());
+    require_tls_handshake(link, *contexts.x509);
   }
   link.server->close();
   CHECK(link.server->is_tls() == use_tls);
@@ -297,9 +283,7 @@ TEST_CASE("client stream: kernel TLS as the kernel allows, and 4 MiB each way", 
     if (auto e = client.connect(); !e.empty()) return e;
     return peer_transfer(client);
   });
-  error_code handshake_result;
-  REQUIRE(run(link.io, handshake(*link.server, *contexts.x509, handshake_result)));
-  REQUIRE(handshake_result.message() == error_code{}.message());
+  require_tls_handshake(link, *contexts.x509);
   const std::string ulps = ulp_list();
   CAPTURE(ulps);
   if (ulp_list_offers_tls(ulps)) {
@@ -353,12 +337,7 @@ TEST_CASE("client stream: plain TCP reads, waits and writes the same way", "[gat
   CHECK(transfer_ending == asio::error::eof);
   CHECK(difference(received, pattern(transfer_size, 0)) == "");
 
-  const bytes sent = pattern(transfer_size, 100);
-  error_code result;
-  std::size_t written = 0;
-  REQUIRE(run(link.io, write_all(*link.server, sent, result, written)));
-  CHECK(result.message() == error_code{}.message());
-  CHECK(written == transfer_size);
+  server_send_pattern(link);
   REQUIRE(run(link.io, shutdown_send(*link.server)));
   CHECK(peer.finish() == "");
 }
@@ -377,9 +356,7 @@ TEST_CASE("client stream: writing to a peer that has gone is an error once SIGPI
     tls_client client(fd);
     return client.connect();  // then peer_thread shuts the socket: a FIN, and an RST for what comes after
   });
-  error_code handshake_result;
-  REQUIRE(run(link.io, handshake(*link.server, *contexts.x509, handshake_result)));
-  REQUIRE(handshake_result.message() == error_code{}.message());
+  require_tls_handshake(link, *contexts.x509);
   REQUIRE(peer.finish() == "");
 
   const bytes chunk = pattern(1024 * 1024, 0);
