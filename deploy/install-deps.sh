@@ -12,7 +12,8 @@
 #          prometheus (promtool and a real server) to check and scrape /metrics and the
 #          Grafana dashboard's queries, systemd (systemd-analyze) to check the unit,
 #          and the bench group (the benchmark smoke test runs every row)
-#   bench  the relay benchmark's peers (tests/bench/run-bench.sh): HAProxy, stunnel
+#   bench  the relay benchmark's peers (tests/bench/run-bench.sh): HAProxy, stunnel; HAProxy
+#          is also the load balancer of the PROXY protocol end-to-end test
 #   heap   valgrind, for the benchmark's heap profile of idle sessions (run-bench.sh
 #          --heap N); not part of test
 #   all    test + heap

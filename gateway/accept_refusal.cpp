@@ -5,7 +5,6 @@
 #include <boost/asio/write.hpp>
 
 #include "gateway/log.hpp"
-#include "gateway/peer.hpp"
 #include "rfb/security.hpp"
 #include "rfb/version.hpp"
 
@@ -45,15 +44,18 @@ std::string_view client_reason(const connection_refusal& r) noexcept {
   return r.reason == "address_denied" ? "connection refused" : "too many connections; try again later";
 }
 
-void refuse_connection(tcp::socket socket, const connection_refusal& why, const std::string& listener, bool greet_it,
-                       audit_log& audit) {
-  std::string source = peer_text(socket);
-  audit.write({{"event", "connection_refused"},
-               {"source", source},
-               {"listener", listener},
-               {"reason", why.reason},
-               {"detail", why.detail}});
-  log_info("refused " + source + " on " + listener + ": " + why.reason + ", " + why.detail);
+void refuse_connection(tcp::socket socket, const client_origin& origin, const connection_refusal& why,
+                       const std::string& listener, bool greet_it, audit_log& audit) {
+  const std::string source = origin.text();
+  boost::json::object record{{"event", "connection_refused"},
+                             {"source", source},
+                             {"listener", listener},
+                             {"reason", why.reason},
+                             {"detail", why.detail}};
+  if (!origin.proxy.empty()) record.emplace("proxy", origin.proxy);
+  audit.write(record);
+  log_info("refused " + source + (origin.proxy.empty() ? "" : " (through " + origin.proxy + ")") + " on " +
+           listener + ": " + why.reason + ", " + why.detail);
   if (greet_it && greetings_in_flight.fetch_add(1) < max_greetings) {
     auto executor = socket.get_executor();
     asio::co_spawn(executor, greet(std::move(socket), std::string(client_reason(why))), [](std::exception_ptr) {});

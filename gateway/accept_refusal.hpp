@@ -13,6 +13,7 @@
 #include "gateway/admission.hpp"
 #include "gateway/asio.hpp"
 #include "gateway/audit.hpp"
+#include "gateway/peer.hpp"
 
 namespace vncgate::gateway {
 
@@ -21,8 +22,9 @@ inline constexpr std::size_t max_greetings = 64;
 // "connection refused" for address rules, "too many connections; try again later" else.
 std::string_view client_reason(const connection_refusal& r) noexcept;
 
-// Audits the refusal; closes `socket` now, or greets it on its executor when `greet`.
-void refuse_connection(tcp::socket socket, const connection_refusal& why, const std::string& listener, bool greet,
-                       audit_log& audit);
+// Audits the refusal of `origin` (the client, or the balancer when its PROXY header was
+// refused); closes `socket` now, or greets it on its executor when `greet`.
+void refuse_connection(tcp::socket socket, const client_origin& origin, const connection_refusal& why,
+                       const std::string& listener, bool greet, audit_log& audit);
 
 }  // namespace vncgate::gateway

@@ -53,6 +53,11 @@ struct listener_config {
   std::optional<bool> greet_refused;   // overrides policy.greet_refused for this listener
   client_certificate_mode client_certificate = client_certificate_mode::off;  // optional when tls.client_ca is set
   bool client_leg_protected = false;   // plain only: the administrator says TLS protects the client leg
+  // A PROXY protocol header (v1 or v2) precedes every connection; the client it names is
+  // the source for every policy decision and the audit. Believed only from these peers
+  // (the balancers); a connection from any other address is refused.
+  bool proxy_protocol = false;
+  std::vector<policy::cidr> proxy_protocol_from;  // default: loopback (127.0.0.0/8, ::1/128)
 };
 
 struct tls_config {

@@ -31,7 +31,8 @@ constexpr std::string_view top_keys[] = {"workers", "listeners", "tls",   "auth"
 constexpr std::string_view listener_keys[] = {"address",        "security",    "target",
                                               "allow_anonymous_tls", "proxy_protocol",
                                               "allow_cidrs",    "deny_cidrs",  "greet_refused",
-                                              "client_certificate", "client_leg_protected"};
+                                              "client_certificate", "client_leg_protected",
+                                              "proxy_protocol_from"};
 constexpr std::string_view tls_keys[] = {"certificate", "private_key", "client_ca", "client_crl",
                                          "client_identity", "kernel_tls"};
 constexpr std::string_view auth_keys[] = {"backend",     "pam_service",       "users_file",  "second_factor",
@@ -270,11 +271,30 @@ class loader {
 
     read_client_certificate(m.get("client_certificate"), l);
 
-    const auto proxy_field = m.get("proxy_protocol");
-    if (auto proxy = read_bool(proxy_field, "proxy_protocol", errors_); proxy && *proxy) {
-      errors_.add(proxy_field, "proxy_protocol is not supported yet");
-    }
+    read_proxy_protocol(m, l);
     cfg_.listeners.push_back(std::move(l));
+  }
+
+  // proxy_protocol: true, and the balancers whose headers are believed (loopback unless
+  // proxy_protocol_from says otherwise).
+  void read_proxy_protocol(const yaml_map& m, listener_config& l) {
+    l.proxy_protocol = read_bool(m.get("proxy_protocol"), "proxy_protocol", errors_).value_or(false);
+    const auto from_field = m.get("proxy_protocol_from");
+    auto from = read_cidr_list(from_field, "proxy_protocol_from", errors_);
+    if (from_field.present() && !l.proxy_protocol) {
+      errors_.add(from_field, "proxy_protocol_from is only valid with proxy_protocol: true");
+      return;
+    }
+    if (!l.proxy_protocol) return;
+    if (from && from->empty()) {
+      errors_.add(from_field, "proxy_protocol_from must name at least one address range: the load balancers");
+      return;
+    }
+    if (from) {
+      l.proxy_protocol_from = std::move(*from);
+    } else {
+      l.proxy_protocol_from = {*policy::parse_cidr("127.0.0.0/8").value, *policy::parse_cidr("::1/128").value};
+    }
   }
 
   // A plain listener takes passwords in clear text at its socket: the administrator must

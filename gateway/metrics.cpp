@@ -21,7 +21,9 @@ const pm::Histogram::BucketBoundaries connect_buckets{0.0005, 0.001, 0.0025, 0.0
 const pm::Histogram::BucketBoundaries session_buckets{1, 10, 60, 300, 900, 1800, 3600, 7200, 14400, 28800};
 
 constexpr std::string_view backend_names[] = {"pam", "file"};  // by auth_backend_kind
-constexpr std::string_view refusal_reasons[] = {"address_denied", "rate_limited", "too_many_handshakes"};
+constexpr std::string_view refusal_reasons[] = {"address_denied",        "rate_limited",          "too_many_handshakes",
+                                               "proxy_untrusted",       "proxy_header_missing",  "proxy_header_invalid",
+                                               "proxy_header_too_long", "proxy_header_truncated", "proxy_header_timeout"};
 constexpr std::string_view lock_keys[] = {"source", "user_source", "user"};
 constexpr std::string_view connect_failures[] = {"timeout", "resolve", "connect"};
 constexpr std::string_view admin_endpoints[] = {"metrics", "healthz", "readyz", "sessions", "session", "reload"};

@@ -2,14 +2,21 @@
 
 namespace vncgate::gateway {
 
-std::string peer_text(const tcp::socket& s) {
+std::string client_origin::text() const {
+  const std::string host = address.to_string();
+  return address.is_v4() ? host + ":" + std::to_string(port) : "[" + host + "]:" + std::to_string(port);
+}
+
+std::optional<client_origin> origin_of(const tcp::socket& s) {
   error_code ec;
   auto ep = s.remote_endpoint(ec);
-  if (ec) return "unknown";
-  auto addr = ep.address();
-  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-  return addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(ep.port())
-                      : addr.to_string() + ":" + std::to_string(ep.port());
+  if (ec) return std::nullopt;
+  return client_origin{to_policy_address(ep.address()), ep.port(), {}};
+}
+
+std::string peer_text(const tcp::socket& s) {
+  auto origin = origin_of(s);
+  return origin ? origin->text() : "unknown";
 }
 
 policy::address to_policy_address(const asio::ip::address& a) {

@@ -12,6 +12,7 @@
 #include "gateway/admin_server.hpp"
 #include "gateway/log.hpp"
 #include "gateway/peer.hpp"
+#include "gateway/proxy_header.hpp"
 #include "gateway/sd_notify.hpp"
 #include "gateway/session.hpp"
 #include "gateway/session_registry.hpp"
@@ -75,6 +76,12 @@ expected<std::vector<tcp::acceptor>, std::string> open_listener(const std::vecto
   return out;
 }
 
+// A refused connection is told why (RFB failure) where the listener says so; a tls
+// listener's clients expect TLS first, so it never is.
+bool greets_refusals(const listener_config& l, const policy_config& p) {
+  return l.greet_refused.value_or(p.greet_refused) && l.security != listener_security::tls;
+}
+
 void warn_about(const config& cfg) {
   for (const auto& l : cfg.listeners)
     if (l.allow_anonymous_tls)
@@ -136,31 +143,65 @@ awaitable<void> server::accept_loop(worker& w, listening_socket& s) {
       co_await after(std::chrono::milliseconds(100));
       continue;
     }
-    error_code peer_ec;
-    auto peer = socket.remote_endpoint(peer_ec);
-    if (peer_ec) continue;  // already gone
+    auto peer = origin_of(socket);
+    if (!peer) continue;  // already gone
     const listener_config& l = w.rt->cfg.listeners[s.listener];
-    const policy_config& p = w.rt->cfg.policy;
-    auto ticket = svc_.gate.admit(to_policy_address(peer.address()), l, p, std::chrono::steady_clock::now());
-    if (!ticket) {
-      svc_.stats.connection_refused(s.key, ticket.error().reason);
-      bool greet = l.greet_refused.value_or(p.greet_refused) && l.security != listener_security::tls;
-      refuse_connection(std::move(socket), ticket.error(), s.key, greet, svc_.audit);
+    if (!l.proxy_protocol) {
+      admit(w, w.rt, s.listener, s.key, std::move(socket), std::move(*peer));
       continue;
     }
-    svc_.stats.connection_accepted(s.key);
-    error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
+    const bool trusted = std::any_of(l.proxy_protocol_from.begin(), l.proxy_protocol_from.end(),
+                                     [&](const policy::cidr& c) { return c.contains(peer->address); });
+    if (!trusted) {
+      connection_refusal why{"proxy_untrusted", "not in proxy_protocol_from: only the listed load balancers may connect"};
+      svc_.stats.connection_refused(s.key, why.reason);
+      refuse_connection(std::move(socket), *peer, why, s.key, greets_refusals(l, w.rt->cfg.policy), svc_.audit);
+      continue;
+    }
     auto executor = socket.get_executor();
     live_sessions_.fetch_add(1, std::memory_order_relaxed);
-    asio::co_spawn(executor, run_session(std::move(socket), w.rt, s.listener, svc_, w.sessions, std::move(*ticket)),
+    asio::co_spawn(executor, admit_proxied(w, w.rt, s.listener, s.key, std::move(socket), std::move(*peer)),
                    [this](std::exception_ptr e) {
                      live_sessions_.fetch_sub(1, std::memory_order_relaxed);
-                     if (e) log_error("a session ended with an uncaught exception");
+                     if (e) log_error("reading a PROXY protocol header ended with an uncaught exception");
                    });
   }
   // Closed by a reload that dropped this address: the socket's entry goes with the loop.
   w.sockets.remove_if([&s](const listening_socket& x) { return &x == &s; });
+}
+
+awaitable<void> server::admit_proxied(worker& w, std::shared_ptr<const runtime> rt, std::size_t li, std::string key,
+                                      tcp::socket socket, client_origin balancer) {
+  auto origin = co_await read_proxy_header(socket, balancer, rt->cfg.policy.handshake_timeout);
+  if (!origin) {
+    svc_.stats.connection_refused(key, origin.error().reason);
+    refuse_connection(std::move(socket), balancer, origin.error(), key, false, svc_.audit);
+    co_return;
+  }
+  admit(w, std::move(rt), li, key, std::move(socket), std::move(*origin));
+}
+
+void server::admit(worker& w, std::shared_ptr<const runtime> rt, std::size_t li, const std::string& key,
+                   tcp::socket socket, client_origin origin) {
+  const listener_config& l = rt->cfg.listeners[li];
+  auto ticket = svc_.gate.admit(origin.address, l, rt->cfg.policy, std::chrono::steady_clock::now());
+  if (!ticket) {
+    svc_.stats.connection_refused(key, ticket.error().reason);
+    refuse_connection(std::move(socket), origin, ticket.error(), key, greets_refusals(l, rt->cfg.policy), svc_.audit);
+    return;
+  }
+  svc_.stats.connection_accepted(key);
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto executor = socket.get_executor();
+  live_sessions_.fetch_add(1, std::memory_order_relaxed);
+  asio::co_spawn(executor,
+                 run_session(std::move(socket), std::move(origin), std::move(rt), li, svc_, w.sessions,
+                             std::move(*ticket)),
+                 [this](std::exception_ptr e) {
+                   live_sessions_.fetch_sub(1, std::memory_order_relaxed);
+                   if (e) log_error("a session ended with an uncaught exception");
+                 });
 }
 
 void server::start_accepting(worker& w, listening_socket& s) {

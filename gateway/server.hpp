@@ -32,7 +32,9 @@
 //
 // Every accepted connection first passes admission (address rules, connection rates,
 // handshake caps; see admission.hpp); a refused one is audited and closed (or greeted
-// with the reason, see accept_refusal.hpp) before a session exists.
+// with the reason, see accept_refusal.hpp) before a session exists. On a listener with
+// proxy_protocol: true, only the balancers of proxy_protocol_from may connect, and the
+// client their PROXY header names is the one admission decides on (proxy_header.hpp).
 #pragma once
 
 #include <boost/asio/signal_set.hpp>
@@ -43,6 +45,7 @@
 
 #include "gateway/admin_server.hpp"
 #include "gateway/asio.hpp"
+#include "gateway/peer.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/session_record.hpp"
 
@@ -67,6 +70,13 @@ class server final : private admin_control {
   struct listening_socket;
   awaitable<void> accept_loop(worker& w, listening_socket& socket);
   void start_accepting(worker& w, listening_socket& socket);
+  // Admission with the client's origin, then the session, or the refusal. `rt` is the
+  // runtime the connection was accepted under; `li` indexes its listeners.
+  void admit(worker& w, std::shared_ptr<const runtime> rt, std::size_t li, const std::string& key, tcp::socket socket,
+             client_origin origin);
+  // proxy_protocol listeners: the balancer's header first (proxy_header.hpp), then admit().
+  awaitable<void> admit_proxied(worker& w, std::shared_ptr<const runtime> rt, std::size_t li, std::string key,
+                                tcp::socket socket, client_origin balancer);
   awaitable<void> handle_signals();
   awaitable<void> prune_policy_state();
   awaitable<void> watchdog(std::chrono::microseconds timeout);  // WATCHDOG=1 every timeout / 2  // once a minute: idle rate buckets, expired lockout keys

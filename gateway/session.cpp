@@ -6,7 +6,6 @@
 #include <random>
 
 #include "gateway/log.hpp"
-#include "gateway/peer.hpp"
 #include "rfb/security.hpp"
 
 namespace vncgate::gateway {
@@ -24,9 +23,10 @@ std::string make_session_id() {
   return buf;
 }
 
-awaitable<void> run_session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener,
-                            services& svc, session_registry& registry, handshake_ticket ticket) {
-  session s(std::move(socket), std::move(rt), listener, svc, std::move(ticket));
+awaitable<void> run_session(tcp::socket socket, client_origin origin, std::shared_ptr<const runtime> rt,
+                            std::size_t listener, services& svc, session_registry& registry,
+                            handshake_ticket ticket) {
+  session s(std::move(socket), origin, std::move(rt), listener, svc, std::move(ticket));
   registry.add(&s);
   struct unregister {
     session_registry& r;
@@ -44,28 +44,21 @@ awaitable<void> run_session(tcp::socket socket, std::shared_ptr<const runtime> r
   s.record().finish();
 }
 
-session::session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener, services& svc,
-                 handshake_ticket ticket)
+session::session(tcp::socket socket, const client_origin& origin, std::shared_ptr<const runtime> rt,
+                 std::size_t listener, services& svc, handshake_ticket ticket)
     : rt_(std::move(rt)),
       listener_(listener),
       svc_(svc),
-      record_(svc.audit, svc.stats, make_session_id(), peer_text(socket), rt_->cfg.listeners[listener].address.to_string()),
+      record_(svc.audit, svc.stats, make_session_id(), origin.text(), origin.proxy,
+              rt_->cfg.listeners[listener].address.to_string()),
       client_(std::move(socket)),
       client_in_(handshake_limit),
       upstream_(client_.socket().get_executor()),
       upstream_in_(handshake_limit),
       handshake_ticket_(std::move(ticket)),
-      clock_(client_.socket().get_executor()) {
-  error_code ec;
-  auto peer = client_.socket().remote_endpoint(ec);
-  if (!ec) {
-    auto address = to_policy_address(peer.address());
-    peer_host_ = address.to_string();
-    lockout_source_ = admission::source_key(address);
-  } else {
-    lockout_source_ = record_.source();
-  }
-}
+      peer_host_(origin.address.to_string()),
+      lockout_source_(admission::source_key(origin.address)),
+      clock_(client_.socket().get_executor()) {}
 
 awaitable<void> session::run() {
   auto timeout = rt_->cfg.policy.handshake_timeout;
@@ -186,6 +179,7 @@ boost::json::object session::describe() const {
                         {"started", rfc3339_utc(r.started_at())},
                         {"bytes_from_client", r.bytes_from_client},
                         {"bytes_to_client", r.bytes_to_client}};
+  if (!r.proxy().empty()) o.emplace("proxy", r.proxy());
   if (!r.user().empty()) o.emplace("user", r.user());
   if (!r.target().empty()) o.emplace("target", r.target());
   if (relaying_) {

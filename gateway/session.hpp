@@ -22,6 +22,7 @@
 #include "gateway/asio.hpp"
 #include "gateway/client_stream.hpp"
 #include "gateway/message_reader.hpp"
+#include "gateway/peer.hpp"
 #include "gateway/runtime.hpp"
 #include "gateway/session_record.hpp"
 #include "gateway/session_registry.hpp"
@@ -34,15 +35,17 @@ namespace vncgate::gateway {
 
 // Runs a session to its end; never throws. The session is in `registry` while it lives.
 // `ticket` holds the connection's place under the handshake caps until it authenticates.
-awaitable<void> run_session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener,
-                            services& svc, session_registry& registry, handshake_ticket ticket);
+// `origin` is the client: the socket's peer, or the one a PROXY header named.
+awaitable<void> run_session(tcp::socket socket, client_origin origin, std::shared_ptr<const runtime> rt,
+                            std::size_t listener, services& svc, session_registry& registry,
+                            handshake_ticket ticket);
 
 std::string make_session_id();
 
 class session {
  public:
-  session(tcp::socket socket, std::shared_ptr<const runtime> rt, std::size_t listener, services& svc,
-          handshake_ticket ticket);
+  session(tcp::socket socket, const client_origin& origin, std::shared_ptr<const runtime> rt, std::size_t listener,
+          services& svc, handshake_ticket ticket);
 
   awaitable<void> run();
   session_record& record() noexcept { return record_; }

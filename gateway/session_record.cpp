@@ -32,9 +32,16 @@ std::string_view to_string(outcome o) noexcept {
 }
 
 session_record::session_record(audit_log& audit, metrics& stats, std::string id, std::string source,
-                               std::string listener)
-    : audit_(audit), stats_(stats), id_(std::move(id)), source_(std::move(source)), listener_(std::move(listener)) {
-  this->audit({{"event", "connection_accepted"}, {"source", source_}, {"listener", listener_}});
+                               std::string proxy, std::string listener)
+    : audit_(audit),
+      stats_(stats),
+      id_(std::move(id)),
+      source_(std::move(source)),
+      proxy_(std::move(proxy)),
+      listener_(std::move(listener)) {
+  boost::json::object r{{"event", "connection_accepted"}, {"source", source_}, {"listener", listener_}};
+  if (!proxy_.empty()) r.emplace("proxy", proxy_);
+  this->audit(std::move(r));
 }
 
 session_record::~session_record() {
@@ -79,6 +86,7 @@ void session_record::finish() noexcept {
                           {"bytes_from_client", bytes_from_client},
                           {"bytes_to_client", bytes_to_client},
                           {"duration_ms", elapsed.count()}};
+    if (!proxy_.empty()) r.emplace("proxy", proxy_);
     if (!user_.empty()) r.emplace("user", user_);
     if (!target_.empty()) r.emplace("target", target_);
     if (!relay_path.empty()) r.emplace("relay_path", relay_path);

@@ -44,13 +44,17 @@ std::string_view to_string(outcome o) noexcept;
 
 class session_record {
  public:
-  session_record(audit_log& audit, metrics& stats, std::string id, std::string source, std::string listener);
+  // `source` is the client ("192.0.2.1:40000"); `proxy` the load balancer whose PROXY
+  // header named it, empty for a direct connection.
+  session_record(audit_log& audit, metrics& stats, std::string id, std::string source, std::string proxy,
+                 std::string listener);
   ~session_record();
   session_record(const session_record&) = delete;
   session_record& operator=(const session_record&) = delete;
 
   const std::string& id() const noexcept { return id_; }
   const std::string& source() const noexcept { return source_; }
+  const std::string& proxy() const noexcept { return proxy_; }
   const std::string& listener() const noexcept { return listener_; }
   // When the connection was accepted (wall clock, for the admin API).
   std::chrono::system_clock::time_point started_at() const noexcept { return started_at_; }
@@ -88,7 +92,7 @@ class session_record {
   metrics& stats_;
   prometheus::Gauge* active_ = nullptr;  // set while counted in vncgate_sessions_active
   std::chrono::steady_clock::time_point relay_start_{};
-  std::string id_, source_, listener_, user_, target_, reason_;
+  std::string id_, source_, proxy_, listener_, user_, target_, reason_;
   outcome outcome_ = outcome::internal_error;
   bool has_outcome_ = false;
   bool finished_ = false;

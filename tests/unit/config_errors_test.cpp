@@ -24,7 +24,7 @@ listeners:
                     {{4, 5,
                       "unknown key 'adress' in listener; expected one of: address, security, target, "
                       "allow_anonymous_tls, proxy_protocol, allow_cidrs, deny_cidrs, greet_refused, client_certificate, "
-                      "client_leg_protected; "
+                      "client_leg_protected, proxy_protocol_from; "
                       "did you mean 'address'?"},
                      {4, 5, "listener is missing 'address'"}},
                     2});
@@ -222,7 +222,18 @@ TEST_CASE("keys of the contract that are not built yet are errors", "[config]") 
   // tls_ok is 3 lines, one_target() 5, listener_head 2, auth_ok 2.
   check_case(GENERATE(values<error_case>({
       {"listeners", listener_head + "    security: websocket\n", 3, 15, "security: websocket is not supported yet"},
-      {"listeners", listener_head + "    security: vencrypt\n    proxy_protocol: true\n", 4, 21,
-       "proxy_protocol is not supported yet"},
+  })));
+}
+
+TEST_CASE("proxy_protocol_from names the balancers of a proxy_protocol listener", "[config]") {
+  // tls_ok is 3 lines, one_target() 5, listener_head 2, auth_ok 2.
+  check_case(GENERATE(values<error_case>({
+      {"listeners", listener_head + "    security: vencrypt\n    proxy_protocol_from: [10.0.0.0/8]\n", 4, 26,
+       "proxy_protocol_from is only valid with proxy_protocol: true"},
+      {"listeners", listener_head + "    security: vencrypt\n    proxy_protocol: true\n    proxy_protocol_from: []\n", 5,
+       26, "proxy_protocol_from must name at least one address range"},
+      {"listeners", listener_head + "    security: vencrypt\n    proxy_protocol: true\n    proxy_protocol_from: [10.1.2.3/8]\n",
+       5, 27, "10.0.0.0/8"},
+      {"listeners", listener_head + "    security: vencrypt\n    proxy_protocol: yes please\n", 4, 21, "proxy_protocol"},
   })));
 }

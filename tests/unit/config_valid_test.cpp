@@ -36,10 +36,12 @@ listeners:
   - address: 0.0.0.0:5900
     security: vencrypt
     allow_anonymous_tls: true
+    proxy_protocol: true
   - address: "[::1]:5901"
     security: tls
     target: build-box
-    proxy_protocol: false
+    proxy_protocol: true
+    proxy_protocol_from: [10.0.0.0/8, "2001:db8::/32"]
 tls:
   certificate: tls/cert.pem
   private_key: ./tls/../tls/key.pem
@@ -81,6 +83,14 @@ audit:
   CHECK(c.listeners[0].security == listener_security::vencrypt);
   CHECK(c.listeners[0].allow_anonymous_tls);
   CHECK_FALSE(c.listeners[0].target);
+  CHECK(c.listeners[0].proxy_protocol);
+  REQUIRE(c.listeners[0].proxy_protocol_from.size() == 2);  // loopback unless told
+  CHECK(c.listeners[0].proxy_protocol_from[0].to_string() == "127.0.0.0/8");
+  CHECK(c.listeners[0].proxy_protocol_from[1].to_string() == "::1/128");
+  CHECK(c.listeners[1].proxy_protocol);
+  REQUIRE(c.listeners[1].proxy_protocol_from.size() == 2);
+  CHECK(c.listeners[1].proxy_protocol_from[0].to_string() == "10.0.0.0/8");
+  CHECK(c.listeners[1].proxy_protocol_from[1].to_string() == "2001:db8::/32");
   CHECK(c.listeners[1].address.host == "::1");
   CHECK(c.listeners[1].address.port == 5901);
   CHECK(c.listeners[1].address.to_string() == "[::1]:5901");
