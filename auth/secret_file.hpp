@@ -1,8 +1,15 @@
 // secret_file.hpp — reading secrets (upstream VNC passwords, keys, user hashes) from files.
 //
-// A secret file must be a regular file and must not be readable (or writable) by group
-// or others: otherwise it is refused, and the error names the path and the mode so the
-// administrator knows what to chmod. Blocking file I/O: call at start-up or reload.
+// A secret file named by a path that is not a symbolic link must be a regular file that
+// neither group nor others may read or write. A path that is a symbolic link (a
+// Kubernetes Secret volume: key -> ..data/key, ..data -> ..<timestamp>/) is followed to
+// its end, which must be a regular file inside the path's own directory (its realpath,
+// subdirectories included), owned by root or by the effective uid, with no bits for
+// others and no group write or execute; group read only when the file's group is the
+// effective gid (what a pod's fsGroup gives). Anything else is refused with a sentence
+// naming the path, the link's final target and what is wrong. The checks are made on the
+// opened descriptor (fstat), so the file read is the file checked. At most 64 KiB.
+// Blocking file I/O: call at start-up or reload.
 #pragma once
 
 #include <filesystem>

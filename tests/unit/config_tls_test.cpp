@@ -1,11 +1,13 @@
 // config_tls_test.cpp — the mTLS keys: tls.client_ca, tls.client_crl, tls.client_identity
 // and the listener's client_certificate (off | optional | required): defaults, values,
 // the files they name (read at load, and again when the runtime is built, as on a
-// reload), and every error placed at its key's value. Also tls.kernel_tls (auto | off).
+// reload), and every error placed at its key's value. Also tls.kernel_tls (auto | off),
+// and a certificate and key reached through a Kubernetes Secret volume's links.
 #include <catch2/catch.hpp>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -229,5 +231,34 @@ TEST_CASE("the runtime loads the client CA and CRL again (as a reload does)", "[
     auto rt = make_runtime(std::move(*cfg));
     REQUIRE_FALSE(rt);
     CHECK(rt.error().find("client CA file: cannot read " + d.path("ca.pem").string()) == 0);
+  }
+}
+
+TEST_CASE("a certificate and key in a Kubernetes Secret volume load, and the runtime builds from them",
+          "[config][k8s]") {
+  // The kubelet's layout: tls/..<timestamp>/ holds the files, tls/..data links to it and
+  // each name links to ..data/<name>; with fsGroup the key is 0440 root:fsGroup.
+  config_dir d;
+  d.write("tls/..2026_12_04_20_53_22.123456789/tls.crt", material().cert);
+  const auto key = d.write("tls/..2026_12_04_20_53_22.123456789/tls.key", material().key, 0440);
+  REQUIRE(::chown(key.c_str(), 0, ::getegid()) == 0);
+  fs::create_symlink("..2026_12_04_20_53_22.123456789", d.path("tls/..data"));
+  fs::create_symlink("..data/tls.crt", d.path("tls/tls.crt"));
+  fs::create_symlink("..data/tls.key", d.path("tls/tls.key"));
+
+  auto cfg = d.load(listeners_ok + "tls:\n  certificate: tls/tls.crt\n  private_key: tls/tls.key\n" + auth_ok +
+                    targets_ok);
+  if (!cfg) FAIL(dump(cfg.error()));
+  CHECK(cfg->tls.private_key == d.path("tls/tls.key"));
+  auto rt = make_runtime(std::move(*cfg));
+  if (!rt) FAIL(rt.error());
+  CHECK(SSL_CTX_get0_privatekey((*rt)->tls.x509->native_handle()) != nullptr);
+
+  SECTION("the default mode 0644 is refused at the key, naming the fix") {
+    fs::permissions(key, static_cast<fs::perms>(0644));
+    const auto file = d.path("vncgate.yaml");
+    expect_error(d.errors(listeners_ok + "tls:\n  certificate: tls/tls.crt\n  private_key: tls/tls.key\n" + auth_ok +
+                          targets_ok),
+                 6, 16, "mode 0644: readable by others; set defaultMode: 0400 in the Secret volume", file);
   }
 }

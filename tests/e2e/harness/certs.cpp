@@ -1,8 +1,11 @@
 #include "harness/certs.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <sys/stat.h>
 
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 
 #include "harness/process.hpp"
@@ -65,7 +68,52 @@ certs make_client(const temp_dir& dir, const std::filesystem::path& where, const
   return out;
 }
 
+// A CRL from the CA `ca` (where/`ca`.pem + .key) listing `revoked`, written to
+// where/`name`.pem. `openssl ca` keeps its revocations in a text database; each CRL gets
+// its own, with the minimal config `openssl ca` needs.
+std::filesystem::path make_crl(const temp_dir& dir, const std::filesystem::path& where, const std::string& ca,
+                               const std::string& name, const std::vector<std::filesystem::path>& revoked) {
+  const auto index = where / (name + ".index"), number = where / (name + ".crlnumber"), cnf = where / (name + ".cnf");
+  write_file(index, "");
+  write_file(number, "01\n");
+  write_file(cnf, "[ca]\ndefault_ca = test_ca\n[test_ca]\ndatabase = " + index.string() + "\ncrlnumber = " +
+                      number.string() + "\ndefault_md = sha256\ndefault_crl_days = 30\n");
+  const std::vector<std::string> ca_args = {"ca", "-batch", "-config", cnf.string(), "-keyfile",
+                                            (where / (ca + ".key")).string(), "-cert", (where / (ca + ".pem")).string()};
+  for (const auto& certificate : revoked) {
+    auto args = ca_args;
+    args.insert(args.end(), {"-revoke", certificate.string()});
+    openssl(dir, args, "openssl ca -revoke");
+  }
+  auto path = where / (name + ".pem");
+  auto args = ca_args;
+  args.insert(args.end(), {"-gencrl", "-out", path.string()});
+  openssl(dir, args, "openssl ca -gencrl (" + name + ")");
+  return path;
+}
+
 }  // namespace
+
+std::string certificate_sha256(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (X509_digest(cert, EVP_sha256(), md, &n) != 1) return {};
+  static const char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < n; ++i) {
+    hex += digits[md[i] >> 4];
+    hex += digits[md[i] & 0xf];
+  }
+  return hex;
+}
+
+std::string certificate_sha256(const std::filesystem::path& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(BIO_new_file(pem.c_str(), "r"), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(in ? PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr) : nullptr,
+                                                   X509_free);
+  if (!cert) throw std::runtime_error("no PEM certificate in " + pem.string());
+  return certificate_sha256(cert.get());
+}
 
 client_pki make_client_pki(const temp_dir& dir, const std::string& subdir) {
   std::filesystem::path where = dir.path() / subdir;
@@ -81,23 +129,9 @@ client_pki make_client_pki(const temp_dir& dir, const std::string& subdir) {
   out.revoked = make_client(dir, where, "revoked", "alice", "ca", 0x1003);
   out.stranger = make_client(dir, where, "stranger", "alice", "other-ca", 0x1004);
 
-  // `openssl ca` keeps its revocations in a text database; this minimal config is all it needs.
-  write_file(where / "index.txt", "");
-  write_file(where / "crlnumber", "01\n");
-  write_file(where / "ca.cnf", "[ca]\ndefault_ca = test_ca\n[test_ca]\ndatabase = " + (where / "index.txt").string() +
-                                   "\ncrlnumber = " + (where / "crlnumber").string() +
-                                   "\ndefault_md = sha256\ndefault_crl_days = 30\n");
-  const std::vector<std::string> ca_args = {"-batch", "-config", (where / "ca.cnf").string(), "-keyfile",
-                                            (where / "ca.key").string(), "-cert", out.ca.string()};
-  auto revoke = std::vector<std::string>{"ca"};
-  revoke.insert(revoke.end(), ca_args.begin(), ca_args.end());
-  revoke.insert(revoke.end(), {"-revoke", out.revoked.certificate.string()});
-  openssl(dir, revoke, "openssl ca -revoke");
-  out.crl = where / "crl.pem";
-  auto gencrl = std::vector<std::string>{"ca"};
-  gencrl.insert(gencrl.end(), ca_args.begin(), ca_args.end());
-  gencrl.insert(gencrl.end(), {"-gencrl", "-out", out.crl.string()});
-  openssl(dir, gencrl, "openssl ca -gencrl");
+  out.crl = make_crl(dir, where, "ca", "crl", {out.revoked.certificate});
+  out.empty_crl = make_crl(dir, where, "ca", "crl-empty", {});
+  out.other_crl = make_crl(dir, where, "other-ca", "other-crl-empty", {});
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "harness/raw_client.hpp"
 
+#include "harness/certs.hpp"
 #include "harness/loopback.hpp"
 
 #include <arpa/inet.h>
@@ -219,6 +220,12 @@ bool raw_client::start_tls(const std::filesystem::path& ca_file, const std::stri
     return false;
   }
   return true;
+}
+
+std::string raw_client::peer_certificate_sha256() const {
+  if (!ssl_) return {};
+  X509* cert = SSL_get0_peer_certificate(ssl_.get());
+  return cert ? certificate_sha256(cert) : std::string();
 }
 
 std::optional<std::vector<std::uint32_t>> vencrypt_subtypes(raw_client& client, std::string* why) {

@@ -59,6 +59,9 @@ class raw_client {
   bool start_tls(const std::filesystem::path& ca_file, const std::string& host_name = "localhost",
                  const std::filesystem::path& client_cert = {}, const std::filesystem::path& client_key = {});
   const std::string& last_error() const noexcept { return error_; }
+  // After start_tls: the SHA-256 fingerprint of the certificate the server presented
+  // (certificate_sha256 in certs.hpp); empty before.
+  std::string peer_certificate_sha256() const;
 
   // Closes at once: with `reset`, SO_LINGER 0 so the peer sees ECONNRESET.
   void close(bool reset = false);
