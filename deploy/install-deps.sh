@@ -14,6 +14,8 @@
 #          and the bench group (the benchmark smoke test runs every row)
 #   bench  the relay benchmark's peers (tests/bench/run-bench.sh): HAProxy, stunnel; HAProxy
 #          is also the load balancer of the PROXY protocol end-to-end test
+#   kubernetes  Node.js and npm for the Kubernetes manifest test (tests/deploy/kubernetes,
+#          whose npm ci installs its pinned validator); part of test and all
 #   heap   valgrind, for the benchmark's heap profile of idle sessions (run-bench.sh
 #          --heap N); not part of test
 #   all    test + heap
@@ -31,6 +33,10 @@ test=(xvfb x11-apps x11-utils libvncserver-dev pkg-config libpam-wrapper socat
       prometheus systemd logrotate)
 bench=(haproxy stunnel4)
 heap=(valgrind)
+# A nodejs that bundles npm (NodeSource's) conflicts with Debian's npm package: then
+# nodejs alone.
+kubernetes=(nodejs npm)
+if command -v npm >/dev/null; then kubernetes=(nodejs); fi
 
 pkgs=()
 for what in "${@:-all}"; do
@@ -40,10 +46,14 @@ for what in "${@:-all}"; do
     demo)  pkgs+=("${run[@]}" "${demo[@]}") ;;
     bench) pkgs+=("${bench[@]}") ;;
     heap)  pkgs+=("${heap[@]}") ;;
+    kubernetes) pkgs+=("${kubernetes[@]}") ;;
     test)  pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}" "${bench[@]}") ;;
     all)   pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}" "${bench[@]}" "${heap[@]}") ;;
     *) echo "usage: $0 [build|run|demo|test|bench|heap|all]..." >&2; exit 2 ;;
   esac
+done
+for what in "${@:-all}"; do
+  case $what in test|all) pkgs+=("${kubernetes[@]}") ;; esac
 done
 
 sudo=()

@@ -26,3 +26,11 @@ else()
             ${PROJECT_SOURCE_DIR}/deploy/systemd/vncgate.service $<TARGET_FILE:vncgate>)
   set_tests_properties(deploy_systemd_unit PROPERTIES LABELS deploy)
 endif()
+
+# The Kubernetes manifests (deploy/kubernetes) against the Kubernetes OpenAPI schemas,
+# vncgate's rules and `vncgate check-config`, offline. Registered whether or not node
+# is installed: without node and npm (deploy/install-deps.sh kubernetes) it fails.
+add_test(NAME deploy_kubernetes_manifests
+  COMMAND bash ${deploy_tests_dir}/kubernetes/run.sh $<TARGET_FILE:vncgate>
+          ${CMAKE_CURRENT_BINARY_DIR}/kubernetes-manifests)
+set_tests_properties(deploy_kubernetes_manifests PROPERTIES LABELS deploy TIMEOUT 300)
