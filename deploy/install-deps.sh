@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh — install everything vncgate needs from Debian 12 packages, idempotently.
 #
-# Usage: deploy/install-deps.sh [build|run|demo|test|bench|heap|all]...   (default: all)
+# Usage: deploy/install-deps.sh [build|run|demo|test|bench|heap|image|all]...   (default: all)
 #   build  compiler, CMake and the libraries vncgate links
 #   run    what the daemon needs at run time
 #   demo   run + a TigerVNC desktop and viewer for deploy/demo.sh
@@ -15,6 +15,9 @@
 #   bench  the relay benchmark's peers (tests/bench/run-bench.sh): HAProxy, stunnel
 #   heap   valgrind, for the benchmark's heap profile of idle sessions (run-bench.sh
 #          --heap N); not part of test
+#   image  podman and what it runs with (runc, netavark, aardvark-dns, iptables,
+#          slirp4netns) and mmdebstrap, to make a Debian base image without a registry,
+#          build deploy/container/Containerfile and run it; part of test (the image tests)
 #   all    test + heap
 # Runs as root (or through sudo). Safe to run again: apt-get skips what is installed.
 set -euo pipefail
@@ -30,6 +33,8 @@ test=(xvfb x11-apps x11-utils libvncserver-dev pkg-config libpam-wrapper socat
       prometheus systemd logrotate)
 bench=(haproxy stunnel4)
 heap=(valgrind)
+image=(podman runc netavark aardvark-dns iptables slirp4netns mmdebstrap)
+test+=("${image[@]}")
 
 pkgs=()
 for what in "${@:-all}"; do
@@ -39,9 +44,10 @@ for what in "${@:-all}"; do
     demo)  pkgs+=("${run[@]}" "${demo[@]}") ;;
     bench) pkgs+=("${bench[@]}") ;;
     heap)  pkgs+=("${heap[@]}") ;;
+    image) pkgs+=("${image[@]}") ;;
     test)  pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}" "${bench[@]}") ;;
     all)   pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}" "${bench[@]}" "${heap[@]}") ;;
-    *) echo "usage: $0 [build|run|demo|test|bench|heap|all]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [build|run|demo|test|bench|heap|image|all]..." >&2; exit 2 ;;
   esac
 done
 
