@@ -26,3 +26,5 @@ else()
             ${PROJECT_SOURCE_DIR}/deploy/systemd/vncgate.service $<TARGET_FILE:vncgate>)
   set_tests_properties(deploy_systemd_unit PROPERTIES LABELS deploy)
 endif()
+
+include(${deploy_tests_dir}/image_tests.cmake)
