@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh — install everything vncgate needs from Debian 12 packages, idempotently.
 #
-# Usage: deploy/install-deps.sh [build|run|demo|test|bench|heap|all]...   (default: all)
+# Usage: deploy/install-deps.sh [build|run|demo|test|bench|heap|kubernetes|image|all]...   (default: all)
 #   build  compiler, CMake and the libraries vncgate links
 #   run    what the daemon needs at run time
 #   demo   run + a TigerVNC desktop and viewer for deploy/demo.sh
@@ -18,6 +18,9 @@
 #          whose npm ci installs its pinned validator); part of test and all
 #   heap   valgrind, for the benchmark's heap profile of idle sessions (run-bench.sh
 #          --heap N); not part of test
+#   image  podman and what it runs with (runc, netavark, aardvark-dns, iptables,
+#          slirp4netns) and mmdebstrap, to make a Debian base image without a registry,
+#          build deploy/container/Containerfile and run it; part of test (the image tests)
 #   all    test + heap
 # Runs as root (or through sudo). Safe to run again: apt-get skips what is installed.
 set -euo pipefail
@@ -37,6 +40,9 @@ heap=(valgrind)
 # nodejs alone.
 kubernetes=(nodejs npm)
 if command -v npm >/dev/null; then kubernetes=(nodejs); fi
+image=(podman runc netavark aardvark-dns iptables slirp4netns mmdebstrap)
+# The test suite checks the manifests and builds and runs the image.
+test+=("${kubernetes[@]}" "${image[@]}")
 
 pkgs=()
 for what in "${@:-all}"; do
@@ -47,13 +53,11 @@ for what in "${@:-all}"; do
     bench) pkgs+=("${bench[@]}") ;;
     heap)  pkgs+=("${heap[@]}") ;;
     kubernetes) pkgs+=("${kubernetes[@]}") ;;
+    image) pkgs+=("${image[@]}") ;;
     test)  pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}" "${bench[@]}") ;;
     all)   pkgs+=("${build[@]}" "${run[@]}" "${demo[@]}" "${test[@]}" "${bench[@]}" "${heap[@]}") ;;
-    *) echo "usage: $0 [build|run|demo|test|bench|heap|all]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [build|run|demo|test|bench|heap|kubernetes|image|all]..." >&2; exit 2 ;;
   esac
-done
-for what in "${@:-all}"; do
-  case $what in test|all) pkgs+=("${kubernetes[@]}") ;; esac
 done
 
 sudo=()

@@ -34,3 +34,5 @@ add_test(NAME deploy_kubernetes_manifests
   COMMAND bash ${deploy_tests_dir}/kubernetes/run.sh $<TARGET_FILE:vncgate>
           ${CMAKE_CURRENT_BINARY_DIR}/kubernetes-manifests)
 set_tests_properties(deploy_kubernetes_manifests PROPERTIES LABELS deploy TIMEOUT 300)
+
+include(${deploy_tests_dir}/image_tests.cmake)
