@@ -189,25 +189,6 @@ TEST_CASE("rotation: a Kubernetes Secret volume updated by the kubelet's ..data 
 
 namespace {
 
-vnc_login with_cert(const user_spec& user, const certs& tls, const certs& client) {
-  auto login = login_as(user, tls);
-  login.client_cert = client.certificate;
-  login.client_key = client.private_key;
-  return login;
-}
-
-// The verdict on the client certificate of the session from `source` (its one
-// client_certificate record).
-audit_event certificate_record(const gateway& gw, const std::string& source) {
-  auto session = gw.audit().session_of(source);
-  REQUIRE(session);
-  REQUIRE(gw.audit().wait_session_end(*session));
-  for (const auto& e : gw.audit().events_of(*session))
-    if (is_event(e, "client_certificate")) return e;
-  FAIL("no client_certificate record for " << source);
-  return {};
-}
-
 // libvncclient presenting `client` is refused with a reason starting with `reason`.
 void check_refused(const gateway& gw, const vnc_session_result& r, const std::string& reason) {
   INFO(r.log_text());

@@ -12,28 +12,8 @@ using namespace vncgate::e2e;
 
 namespace {
 
-vnc_login with_cert(const user_spec& user, const certs& tls, const certs& client) {
-  auto login = login_as(user, tls);
-  login.client_cert = client.certificate;
-  login.client_key = client.private_key;
-  return login;
-}
-
 std::vector<std::string> trust_lines(const client_pki& pki) {
   return {"client_ca: \"" + pki.ca.string() + "\"", "client_crl: \"" + pki.crl.string() + "\""};
-}
-
-// The session's client_certificate audit line (there must be exactly one).
-audit_event certificate_record(const gateway& gw, const std::string& source) {
-  auto session = gw.audit().session_of(source);
-  REQUIRE(session);
-  REQUIRE(gw.audit().wait_session_end(*session));
-  std::vector<audit_event> found;
-  for (const auto& e : gw.audit().events_of(*session))
-    if (is_event(e, "client_certificate")) found.push_back(e);
-  INFO("session " << *session);
-  REQUIRE(found.size() == 1);
-  return found.front();
 }
 
 bool has_event(const gateway& gw, const std::string& source, std::string_view name) {

@@ -85,6 +85,12 @@ void check_accepted(const gateway& gw, const std::string& source);
 // The session_start line of the session from `source` (waited for).
 audit_event session_start_of(const gateway& gw, const std::string& source);
 
+// `user`'s login presenting the client certificate and key of `client`.
+vnc_login with_cert(const user_spec& user, const certs& tls, const certs& client);
+
+// The client_certificate audit line of the session from `source` (there must be exactly one).
+audit_event certificate_record(const gateway& gw, const std::string& source);
+
 // Every audit line of `event` kind, in order.
 std::vector<audit_event> events_named(const gateway& gw, const std::string& event);
 
